@@ -1,0 +1,112 @@
+package custodian
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on caller input.
+const (
+	MaxNameLength        = 128
+	MaxDescriptionLength = 1024
+	MaxLabels            = 64
+	MaxLabelValueLength  = 256
+	// MinDeletionWindow and MaxDeletionWindow bound a scheduled deletion's
+	// waiting period; DefaultDeletionWindow is used when none is given.
+	MinDeletionWindow     = 7 * 24 * time.Hour
+	MaxDeletionWindow     = 30 * 24 * time.Hour
+	DefaultDeletionWindow = 30 * 24 * time.Hour
+	// MinRotationPeriod is the shortest automatic rotation period.
+	MinRotationPeriod = time.Hour
+	// MaxRandomBytes bounds one Random call and one data key.
+	MaxRandomBytes = 1 << 16
+	// MaxBatch bounds the items of one batch call.
+	MaxBatch = 1 << 14
+)
+
+var (
+	nameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
+	labelRE = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,62}$`)
+)
+
+// CreateOptions are the settings of a new key. The zero value creates a
+// non-exportable aes256-gcm key.
+type CreateOptions struct {
+	Type        KeyType
+	Description string
+	Labels      map[string]string
+	// Exportable allows ExportKey. It is fixed at creation.
+	Exportable bool
+	// RotationPeriod, if non-zero, is how often the key is rotated (at
+	// least MinRotationPeriod).
+	RotationPeriod time.Duration
+}
+
+// KeyUpdate changes a key's mutable settings; nil fields stay as they are.
+type KeyUpdate struct {
+	Description *string
+	// Labels replaces every label when non-nil; an empty map removes them all.
+	Labels map[string]string
+	// MinDecryptionVersion raises or lowers the oldest version that may
+	// decrypt and verify; it must lie between 1 and the primary version.
+	MinDecryptionVersion *int
+	// RotationPeriod sets the rotation period; zero turns rotation off.
+	RotationPeriod *time.Duration
+}
+
+// ListOptions selects a page of keys, in name order.
+type ListOptions struct {
+	Prefix string
+	// PageToken continues a listing: the NextPageToken of the previous page.
+	PageToken string
+	// PageSize is at most 1000; zero means 100.
+	PageSize int
+}
+
+// KeyPage is one page of a key listing.
+type KeyPage struct {
+	Keys []*Key
+	// NextPageToken is empty on the last page.
+	NextPageToken string
+}
+
+func validateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: key name is empty", ErrInvalidArgument)
+	}
+	if len(name) > MaxNameLength || !nameRE.MatchString(name) {
+		return fmt.Errorf("%w: key name must be 1 to %d characters of A-Z a-z 0-9 . _ / -, starting with a letter or digit", ErrInvalidArgument, MaxNameLength)
+	}
+	return nil
+}
+
+func validateDescription(d string) error {
+	if len(d) > MaxDescriptionLength || !utf8.ValidString(d) {
+		return fmt.Errorf("%w: description must be valid UTF-8 of at most %d bytes", ErrInvalidArgument, MaxDescriptionLength)
+	}
+	return nil
+}
+
+func validateLabels(labels map[string]string) error {
+	if len(labels) > MaxLabels {
+		return fmt.Errorf("%w: %d labels, at most %d allowed", ErrInvalidArgument, len(labels), MaxLabels)
+	}
+	for k, v := range labels {
+		if !labelRE.MatchString(k) {
+			return fmt.Errorf("%w: label name %q must be 1 to 63 characters of a-z 0-9 _ . -, starting with a letter", ErrInvalidArgument, k)
+		}
+		if len(v) > MaxLabelValueLength || !utf8.ValidString(v) {
+			return fmt.Errorf("%w: label %q value must be valid UTF-8 of at most %d bytes", ErrInvalidArgument, k, MaxLabelValueLength)
+		}
+	}
+	return nil
+}
+
+func validateRotationPeriod(p time.Duration) error {
+	if p != 0 && p < MinRotationPeriod {
+		return fmt.Errorf("%w: rotation period %s is shorter than the minimum %s (or 0 for none)", ErrInvalidArgument, p, MinRotationPeriod)
+	}
+	return nil
+}
