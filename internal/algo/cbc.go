@@ -44,7 +44,7 @@ func init() {
 
 type cbcKey struct {
 	block  cipher.Block
-	macKey []byte
+	macKey secret.Bytes
 }
 
 func loadCBC(m secret.Bytes) (Key, error) {
@@ -56,7 +56,7 @@ func loadCBC(m secret.Bytes) (Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &cbcKey{block: block, macKey: macKey}, nil
+	return &cbcKey{block: block, macKey: secret.Own(macKey)}, nil
 }
 
 func (k *cbcKey) Type() KeyType { return AES256CBC }
@@ -127,7 +127,7 @@ func (k *cbcKey) openCBC(raw []byte) ([]byte, error) {
 // tag is HMAC-SHA-256 over header || len(aad) || aad || IV || ciphertext.
 // The length prefix keeps the aad/ciphertext boundary unambiguous.
 func (k *cbcKey) tag(header, aad, ivct []byte) []byte {
-	m := hmac.New(sha256.New, k.macKey)
+	m := hmac.New(sha256.New, secret.Reveal(k.macKey))
 	m.Write(header)
 	var n [8]byte
 	for i := range n {

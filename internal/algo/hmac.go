@@ -30,7 +30,7 @@ func init() {
 				if _, err := hmacMaterial(secret.Reveal(m)); err != nil {
 					return nil, err
 				}
-				return &hmacKey{typ: t.typ, alg: t.alg, h: t.h, key: secret.Reveal(m)}, nil
+				return &hmacKey{typ: t.typ, alg: t.alg, h: t.h, key: m}, nil
 			},
 		})
 	}
@@ -52,7 +52,7 @@ type hmacKey struct {
 	typ KeyType
 	alg Algorithm
 	h   func() hash.Hash
-	key []byte
+	key secret.Bytes
 }
 
 func (k *hmacKey) Type() KeyType { return k.typ }
@@ -61,7 +61,7 @@ func (k *hmacKey) MAC(alg Algorithm, msg []byte) ([]byte, error) {
 	if alg != k.alg {
 		return nil, unsupported(k.typ, alg)
 	}
-	m := hmac.New(k.h, k.key)
+	m := hmac.New(k.h, secret.Reveal(k.key))
 	m.Write(msg)
 	return m.Sum(nil), nil
 }
