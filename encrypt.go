@@ -117,11 +117,14 @@ func (c *Custodian) Decrypt(ctx context.Context, ct Ciphertext, opts *DecryptOpt
 	return pt, nil
 }
 
-func entryName(e *entry, fallback string) string {
-	if e != nil {
-		return e.rec.Name
+// entryName is the key name an error should carry: the one the caller
+// named when it named one (never the name of another key a ciphertext
+// happens to point at), else the ciphertext's key.
+func entryName(e *entry, expected string) string {
+	if expected != "" || e == nil {
+		return expected
 	}
-	return fallback
+	return e.rec.Name
 }
 
 // decrypt returns the plaintext, the key's snapshot and the header.
