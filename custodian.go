@@ -125,22 +125,35 @@ func (c *Custodian) publishEntry(rec store.Key) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.publish.Lock()
+	defer c.publish.Unlock()
 	c.epoch.Add(1)
-	c.insert(e)
+	c.insertLocked(e)
 	return e, nil
 }
 
-// insert caches e unless a snapshot of a higher revision is cached.
-func (c *Custodian) insert(e *entry) {
-	c.publish.Lock()
-	defer c.publish.Unlock()
+// insertLocked caches e unless the cache holds something newer. The caller
+// holds c.publish.
+func (c *Custodian) insertLocked(e *entry) {
 	if old, ok := c.byID.Peek(e.rec.ID); ok && old.rec.Revision > e.rec.Revision {
 		return
 	}
 	c.byID.Add(e.rec.ID, e)
-	if old, ok := c.byName.Peek(e.rec.Name); !ok || old.rec.ID != e.rec.ID || old.rec.Revision <= e.rec.Revision {
+	if old, ok := c.byName.Peek(e.rec.Name); !ok || supersedes(e, old) {
 		c.byName.Add(e.rec.Name, e)
 	}
+}
+
+// supersedes reports whether e should replace old as the cached holder of
+// their name. For one key, the higher revision wins. Between two keys, a
+// tombstone never displaces a key that is not destroyed: a name is
+// released only by destruction, so the live holder is the newer one,
+// whichever of their writers publishes last.
+func supersedes(e, old *entry) bool {
+	if e.rec.ID == old.rec.ID {
+		return e.rec.Revision >= old.rec.Revision
+	}
+	return e.rec.State != string(StateDestroyed) || old.rec.State == string(StateDestroyed)
 }
 
 // resolve returns the snapshot of the key holding name.
@@ -175,9 +188,13 @@ func (c *Custodian) load(get func() (store.Key, error)) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Check and insert under the lock, so that no write publishes between
+	// them and is then overwritten by this older read.
+	c.publish.Lock()
 	if c.epoch.Load() == epoch {
-		c.insert(e)
+		c.insertLocked(e)
 	}
+	c.publish.Unlock()
 	return e, nil
 }
 
@@ -207,9 +224,11 @@ func (c *Custodian) loadVersion(ctx context.Context, e *entry, n uint32) (algo.K
 		if err != nil {
 			return nil, err
 		}
+		c.publish.Lock()
 		if c.epoch.Load() == epoch {
 			c.versions.Add(ref, k)
 		}
+		c.publish.Unlock()
 	}
 	if n == e.rec.PrimaryVersion {
 		e.primary.Store(&k)

@@ -59,7 +59,7 @@ func (c *Custodian) encrypt(ctx context.Context, name string, plaintext []byte, 
 	if err != nil {
 		return nil, err
 	}
-	k, alg, err := c.encrypter(ctx, e, opts.Algorithm, e.rec.PrimaryVersion)
+	k, alg, err := c.encrypter(ctx, e, opts.Algorithm, e.rec.PrimaryVersion, OpEncrypt)
 	if err != nil {
 		return nil, err
 	}
@@ -79,8 +79,8 @@ func (c *Custodian) sealWith(e *entry, k algo.Encrypter, alg Algorithm, version 
 
 // encrypter checks that e may encrypt with alg (default if empty) and loads
 // the version.
-func (c *Custodian) encrypter(ctx context.Context, e *entry, alg Algorithm, version uint32) (algo.Encrypter, Algorithm, error) {
-	if err := checkState(State(e.rec.State), OpEncrypt); err != nil {
+func (c *Custodian) encrypter(ctx context.Context, e *entry, alg Algorithm, version uint32, op Operation) (algo.Encrypter, Algorithm, error) {
+	if err := checkState(State(e.rec.State), op); err != nil {
 		return nil, "", err
 	}
 	if alg == "" {
@@ -190,7 +190,7 @@ func (c *Custodian) Rewrap(ctx context.Context, ct Ciphertext, opts *RewrapOptio
 		return nil, opError("rewrap", entryName(e, opts.Key), err)
 	}
 	defer clear(pt)
-	k, alg, err := c.encrypter(ctx, e, h.Algorithm, e.rec.PrimaryVersion)
+	k, alg, err := c.encrypter(ctx, e, h.Algorithm, e.rec.PrimaryVersion, OpEncrypt)
 	if err != nil {
 		return nil, opError("rewrap", e.rec.Name, err)
 	}
@@ -241,7 +241,7 @@ func (c *Custodian) raw(ctx context.Context, name string, opts *RawOptions, do f
 	if err != nil {
 		return nil, err
 	}
-	k, alg, err := c.encrypter(ctx, e, opts.Algorithm, v)
+	k, alg, err := c.encrypter(ctx, e, opts.Algorithm, v, op)
 	if err != nil {
 		return nil, err
 	}

@@ -330,10 +330,16 @@ func (c *Custodian) DestroyDueKeys(ctx context.Context) (int, error) {
 			if k.State != StatePendingDeletion || c.now().Before(k.DeletionDate) {
 				continue
 			}
-			if _, err := c.DestroyKey(ctx, k.Name); err != nil && !errors.Is(err, ErrInvalidKeyState) {
+			_, err := c.DestroyKey(ctx, k.Name)
+			switch {
+			case err == nil:
+				n++
+			case errors.Is(err, ErrInvalidKeyState):
+				// Its deletion was cancelled, or the name moved on, since
+				// the listing: not due any more, and not destroyed here.
+			default:
 				return n, err
 			}
-			n++
 		}
 		if page.NextPageToken == "" {
 			return n, nil

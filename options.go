@@ -73,10 +73,7 @@ type KeyPage struct {
 }
 
 func validateName(name string) error {
-	if name == "" {
-		return fmt.Errorf("%w: key name is empty", ErrInvalidArgument)
-	}
-	if len(name) > MaxNameLength || !nameRE.MatchString(name) {
+	if name == "" || len(name) > MaxNameLength || !nameRE.MatchString(name) {
 		return fmt.Errorf("%w: key name must be 1 to %d characters of A-Z a-z 0-9 . _ / -, starting with a letter or digit", ErrInvalidArgument, MaxNameLength)
 	}
 	return nil

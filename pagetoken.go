@@ -18,7 +18,7 @@ func decodePageToken(tok string) (string, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || validateName(string(b)) != nil {
-		return "", fmt.Errorf("%w: malformed page token", ErrInvalidArgument)
+		return "", fmt.Errorf("%w: malformed page token; pass the NextPageToken of the previous page", ErrInvalidArgument)
 	}
 	return string(b), nil
 }
