@@ -5,7 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 
-	_ "github.com/keycustodian/custodian/internal/algo"
+	"github.com/keycustodian/custodian/internal/algo"
 )
 
 // The original Python KeyCustodian's operations, one to one, under their Go
@@ -80,7 +80,7 @@ func (c *Custodian) GenerateDiffieHellmanParamsAndKey(ctx context.Context, name 
 	if err != nil {
 		return nil, err
 	}
-	var params []byte // PENDING-DH algo.DHParameters(DHFFDHE2048)
+	params, _ := algo.DHParameters(DHFFDHE2048)
 	return &DHKeyPair{Key: k, PublicKey: pub, Parameters: params}, nil
 }
 
