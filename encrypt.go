@@ -63,8 +63,19 @@ func (c *Custodian) encrypt(ctx context.Context, name string, plaintext []byte, 
 	if err != nil {
 		return nil, err
 	}
+	if !selfDescribing(alg) {
+		return nil, fmt.Errorf("%w: %s cannot authenticate a ciphertext header; use rsa-oaep-sha256, or EncryptRaw for the legacy form", ErrUnsupportedOperation, alg)
+	}
 	return c.sealWith(e, k, alg, e.rec.PrimaryVersion, plaintext, opts.AssociatedData)
 }
+
+// selfDescribing reports whether alg may be used in a self-describing
+// ciphertext. rsa-pkcs1v15 may not: it binds no header, so changing one bit
+// of an rsa-oaep-sha256 header (0x10 -> 0x12) would send an OAEP ciphertext
+// to PKCS #1 v1.5 decryption, whose success or failure is Bleichenbacher's
+// oracle on every OAEP ciphertext of the key. Its raw form (EncryptRaw,
+// DecryptRaw, the seed's EncryptDataRSA) stays, for interoperability.
+func selfDescribing(alg Algorithm) bool { return alg != AlgRSAPKCS1v15 }
 
 // sealWith builds header and body in one buffer.
 func (c *Custodian) sealWith(e *entry, k algo.Encrypter, alg Algorithm, version uint32, plaintext, aad []byte) (Ciphertext, error) {
@@ -146,7 +157,7 @@ func (c *Custodian) decrypt(ctx context.Context, ct Ciphertext, opts *DecryptOpt
 	if err := checkState(State(e.rec.State), OpDecrypt); err != nil {
 		return nil, e, h, err
 	}
-	if h.Version > e.rec.LatestVersion || !e.spec.Allows(h.Algorithm) {
+	if h.Version > e.rec.LatestVersion || !e.spec.Allows(h.Algorithm) || !selfDescribing(h.Algorithm) {
 		return nil, e, h, ErrInvalidCiphertext
 	}
 	k, err := c.loadVersion(ctx, e, h.Version)

@@ -28,9 +28,14 @@ import (
 //   - the self-describing form adds HMAC-SHA-256 (encrypt-then-MAC) over
 //     header || aad-length || aad || IV || ciphertext, with a MAC key derived
 //     from the AES key by HKDF-SHA-256, so that form is authenticated and a
-//     modified ciphertext never reaches the CBC decryption at all.
+//     modified ciphertext never reaches the CBC decryption at all;
+//   - the self-describing form encrypts under an AES key of its own, also
+//     derived by HKDF-SHA-256, never under the raw form's key: otherwise its
+//     body without the tag would be a raw ciphertext, and OpenRaw would open
+//     it without the MAC and without the associated data.
 const (
 	cbcMACInfo = "keycustodian aes256-cbc hmac-sha256 v1"
+	cbcEncInfo = "keycustodian aes256-cbc aes-256 v1"
 	cbcMACSize = sha256.Size
 )
 
@@ -43,20 +48,30 @@ func init() {
 }
 
 type cbcKey struct {
-	block  cipher.Block
+	raw    cipher.Block // the material itself: the seed's raw form
+	sealed cipher.Block // derived: the self-describing form
 	macKey secret.Bytes
 }
 
 func loadCBC(m secret.Bytes) (Key, error) {
-	block, err := aes.NewCipher(secret.Reveal(m))
+	raw, err := aes.NewCipher(secret.Reveal(m))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidMaterial, err)
+	}
+	encKey, err := hkdf.Key(sha256.New, secret.Reveal(m), nil, cbcEncInfo, symmetricKeySize)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(encKey)
+	sealed, err := aes.NewCipher(encKey)
+	if err != nil {
+		return nil, err
 	}
 	macKey, err := hkdf.Key(sha256.New, secret.Reveal(m), nil, cbcMACInfo, sha256.Size)
 	if err != nil {
 		return nil, err
 	}
-	return &cbcKey{block: block, macKey: secret.Own(macKey)}, nil
+	return &cbcKey{raw: raw, sealed: sealed, macKey: secret.Own(macKey)}, nil
 }
 
 func (k *cbcKey) Type() KeyType { return AES256CBC }
@@ -66,7 +81,7 @@ func (k *cbcKey) Seal(dst []byte, alg Algorithm, header, plaintext, aad []byte) 
 		return nil, unsupported(AES256CBC, alg)
 	}
 	start := len(dst)
-	dst = k.appendCBC(dst, plaintext)
+	dst = appendCBC(dst, k.sealed, plaintext)
 	return append(dst, k.tag(header, aad, dst[start:])...), nil
 }
 
@@ -78,7 +93,7 @@ func (k *cbcKey) Open(alg Algorithm, header, body, aad []byte) ([]byte, error) {
 	if !hmac.Equal(tag, k.tag(header, aad, ct)) {
 		return nil, ErrDecrypt
 	}
-	return k.openCBC(ct)
+	return openCBC(k.sealed, ct)
 }
 
 // SealRaw returns the seed's bytes: IV || AES-256-CBC(PKCS7(plaintext)).
@@ -90,18 +105,18 @@ func (k *cbcKey) SealRaw(alg Algorithm, plaintext, aad []byte) ([]byte, error) {
 	if len(aad) != 0 {
 		return nil, fmt.Errorf("%w: the raw aes256-cbc form cannot bind associated data", ErrUnsupported)
 	}
-	return k.appendCBC(nil, plaintext), nil
+	return appendCBC(nil, k.raw, plaintext), nil
 }
 
 func (k *cbcKey) OpenRaw(alg Algorithm, raw, aad []byte) ([]byte, error) {
 	if alg != EncAES256CBC || len(aad) != 0 {
 		return nil, ErrDecrypt
 	}
-	return k.openCBC(raw)
+	return openCBC(k.raw, raw)
 }
 
-// appendCBC appends IV || CBC(PKCS7(plaintext)) to dst.
-func (k *cbcKey) appendCBC(dst, plaintext []byte) []byte {
+// appendCBC appends IV || CBC(PKCS7(plaintext)) under block to dst.
+func appendCBC(dst []byte, block cipher.Block, plaintext []byte) []byte {
 	padded := PadPKCS7(plaintext, aes.BlockSize)
 	dst = grow(dst, aes.BlockSize+len(padded)+cbcMACSize)
 	iv := dst[len(dst) : len(dst)+aes.BlockSize]
@@ -110,17 +125,17 @@ func (k *cbcKey) appendCBC(dst, plaintext []byte) []byte {
 	}
 	dst = dst[:len(dst)+aes.BlockSize]
 	out := dst[len(dst) : len(dst)+len(padded)]
-	cipher.NewCBCEncrypter(k.block, iv).CryptBlocks(out, padded)
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(out, padded)
 	return dst[:len(dst)+len(padded)]
 }
 
-func (k *cbcKey) openCBC(raw []byte) ([]byte, error) {
+func openCBC(block cipher.Block, raw []byte) ([]byte, error) {
 	if len(raw) < 2*aes.BlockSize || len(raw)%aes.BlockSize != 0 {
 		return nil, ErrDecrypt
 	}
 	iv, ct := raw[:aes.BlockSize], raw[aes.BlockSize:]
 	pt := make([]byte, len(ct))
-	cipher.NewCBCDecrypter(k.block, iv).CryptBlocks(pt, ct)
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
 	return UnpadPKCS7(pt, aes.BlockSize)
 }
 
