@@ -62,9 +62,13 @@ type entry struct {
 	primary atomic.Pointer[algo.Key] // loaded primary version, filled lazily
 }
 
+// versionRef names a loaded key version. It includes the material's
+// binding, so a record whose bound facts changed in the store never hits a
+// version loaded under the old facts: it loads, and fails to open.
 type versionRef struct {
 	id      string
 	version uint32
+	binding string
 }
 
 // New returns a Custodian over opts.Store.
@@ -205,7 +209,8 @@ func (c *Custodian) loadVersion(ctx context.Context, e *entry, n uint32) (algo.K
 			return *k, nil
 		}
 	}
-	ref := versionRef{id: e.rec.ID, version: n}
+	binding := materialBinding(e.rec)
+	ref := versionRef{id: e.rec.ID, version: n, binding: binding}
 	k, ok := c.versions.Get(ref)
 	if !ok {
 		epoch := c.epoch.Load()
@@ -216,7 +221,7 @@ func (c *Custodian) loadVersion(ctx context.Context, e *entry, n uint32) (algo.K
 		if v.State == string(VersionDestroyed) {
 			return nil, ErrKeyDestroyed
 		}
-		m, err := c.barrier.Open(barrier.KindMaterial, e.rec.ID, n, v.Material)
+		m, err := c.barrier.Open(barrier.KindMaterial, e.rec.ID, n, binding, v.Material)
 		if err != nil {
 			return nil, err
 		}
@@ -290,13 +295,19 @@ func (c *Custodian) describe(ctx context.Context, rec store.Key) (*Key, error) {
 	return keyFromRecord(rec, vs), nil
 }
 
-// sealVersion seals material as version n of key id.
-func (c *Custodian) sealVersion(id string, n uint32, m secret.Bytes, now time.Time) (store.Version, error) {
-	sealed, err := c.barrier.Seal(barrier.KindMaterial, id, n, m)
+// sealVersion seals material as version n of the key rec describes.
+func (c *Custodian) sealVersion(rec *store.Key, n uint32, m secret.Bytes, now time.Time) (store.Version, error) {
+	sealed, err := c.barrier.Seal(barrier.KindMaterial, rec.ID, n, materialBinding(*rec), m)
 	if err != nil {
 		return store.Version{}, err
 	}
-	return store.Version{KeyID: id, Number: n, Created: now, State: string(VersionEnabled), Material: sealed}, nil
+	return store.Version{KeyID: rec.ID, Number: n, Created: now, State: string(VersionEnabled), Material: sealed}, nil
+}
+
+// materialBinding is what a sealed version is bound to besides its key id
+// and number: the key's immutable type, usage and exportability.
+func materialBinding(rec store.Key) string {
+	return fmt.Sprintf("type=%s usage=%s exportable=%t", rec.Type, rec.Usage, rec.Exportable)
 }
 
 func newKeyID() (string, error) {

@@ -94,6 +94,9 @@ func (c *Custodian) encrypter(ctx context.Context, e *entry, alg Algorithm, vers
 	if err := checkState(State(e.rec.State), op); err != nil {
 		return nil, "", err
 	}
+	if err := e.requireUsage(UsageEncrypt); err != nil {
+		return nil, "", err
+	}
 	if alg == "" {
 		alg = e.spec.DefaultAlgorithm()
 	}
@@ -157,7 +160,8 @@ func (c *Custodian) decrypt(ctx context.Context, ct Ciphertext, opts *DecryptOpt
 	if err := checkState(State(e.rec.State), OpDecrypt); err != nil {
 		return nil, e, h, err
 	}
-	if h.Version > e.rec.LatestVersion || !e.spec.Allows(h.Algorithm) || !selfDescribing(h.Algorithm) {
+	if h.Version > e.rec.LatestVersion || !e.spec.Allows(h.Algorithm) || !selfDescribing(h.Algorithm) ||
+		e.requireUsage(UsageEncrypt) != nil {
 		return nil, e, h, ErrInvalidCiphertext
 	}
 	k, err := c.loadVersion(ctx, e, h.Version)

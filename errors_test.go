@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -50,6 +51,9 @@ type lcErrWorld struct {
 	revCT  custodian.Ciphertext // under "revoked", before it was revoked
 	alien  custodian.Ciphertext // under a key of another Custodian
 	peer   []byte               // an X25519 public key
+	// toSigner is a ciphertext of "rsa" (usage encrypt) whose header names
+	// "rsa-sign" (usage sign) instead.
+	toSigner custodian.Ciphertext
 }
 
 func lcNewErrWorld(t *testing.T) *lcErrWorld {
@@ -86,6 +90,16 @@ func lcNewErrWorld(t *testing.T) *lcErrWorld {
 	w.peer = peer.PublicKey().Bytes()
 	_, err = c.EstablishAESKey(ctx, "cbc")
 	must(err)
+	create("rsa", custodian.RSA2048) // usage encrypt, the default
+	_, err = c.CreateKey(ctx, "rsa-sign", &custodian.CreateOptions{Type: custodian.RSA2048, Usage: custodian.UsageSign})
+	must(err)
+	w.toSigner, err = c.Encrypt(ctx, "rsa", []byte("x"), nil)
+	must(err)
+	signer, err := c.GetKey(ctx, "rsa-sign")
+	must(err)
+	id, err := hex.DecodeString(signer.ID)
+	must(err)
+	copy(w.toSigner[2:14], id) // the header's key id (docs/formats.md)
 
 	two := 2
 	create("rotated", custodian.AES256GCM)
@@ -179,6 +193,7 @@ func lcErrCases(w *lcErrWorld) []lcErrCase {
 		{"decrypt raw garbage", custodian.ErrInvalidCiphertext, "decrypt", "aes", "", e(c.DecryptRaw(ctx, "aes", []byte("short"), nil))},
 		{"seed decrypt not base64", custodian.ErrInvalidCiphertext, "decrypt", "cbc", "", e(c.DecryptDataAES(ctx, "cbc", "!!not base64!!"))},
 		{"parse text form", custodian.ErrInvalidCiphertext, "parse", "", "", e(custodian.ParseCiphertext("kc1:***"))},
+		{"decrypt header naming rsa of usage sign", custodian.ErrInvalidCiphertext, "decrypt", "rsa-sign", "", e(c.Decrypt(ctx, w.toSigner, nil))},
 
 		{"sign with aes", custodian.ErrUnsupportedOperation, "sign", "aes", "", e(c.Sign(ctx, "aes", []byte("m"), nil))},
 		{"verify with aes", custodian.ErrUnsupportedOperation, "verify", "aes", "", c.Verify(ctx, "aes", []byte("m"), w.sig.Signature, nil)},
@@ -193,6 +208,13 @@ func lcErrCases(w *lcErrWorld) []lcErrCase {
 			e(c.Sign(ctx, "ec", []byte("m"), &custodian.SignOptions{Algorithm: custodian.AlgRSAPSSSHA256}))},
 		{"ecdsa with ed25519", custodian.ErrUnsupportedOperation, "verify", "ec", "",
 			c.Verify(ctx, "ec", []byte("m"), w.sig.Signature, &custodian.SignOptions{Algorithm: custodian.AlgEd25519})},
+		{"sign with rsa of usage encrypt", custodian.ErrUnsupportedOperation, "sign", "rsa", "", e(c.Sign(ctx, "rsa", []byte("m"), nil))},
+		{"verify with rsa of usage encrypt", custodian.ErrUnsupportedOperation, "verify", "rsa", "", c.Verify(ctx, "rsa", []byte("m"), []byte("sig"), nil)},
+		{"encrypt with rsa of usage sign", custodian.ErrUnsupportedOperation, "encrypt", "rsa-sign", "", e(c.Encrypt(ctx, "rsa-sign", []byte("m"), nil))},
+		{"decrypt raw with rsa of usage sign", custodian.ErrUnsupportedOperation, "decrypt", "rsa-sign", "",
+			e(c.DecryptRaw(ctx, "rsa-sign", make([]byte, 256), &custodian.RawOptions{Algorithm: custodian.AlgRSAPKCS1v15}))},
+		{"data key with rsa of usage sign", custodian.ErrUnsupportedOperation, "generate-data-key", "rsa-sign", "",
+			e(c.GenerateDataKey(ctx, "rsa-sign", nil))},
 
 		{"empty name", custodian.ErrInvalidArgument, "create", "", nameHint, create("", nil)},
 		{"long name", custodian.ErrInvalidArgument, "create", long, nameHint, create(long, nil)},
@@ -223,6 +245,14 @@ func lcErrCases(w *lcErrWorld) []lcErrCase {
 			create("d1", &custodian.CreateOptions{Description: strings.Repeat("d", 1025)})},
 		{"unknown key type", custodian.ErrInvalidArgument, "create", "t1", "see custodian.KeyTypes",
 			create("t1", &custodian.CreateOptions{Type: "aes128-gcm"})},
+		{"rsa for macs", custodian.ErrInvalidArgument, "create", "u1", "allowed:",
+			create("u1", &custodian.CreateOptions{Type: custodian.RSA2048, Usage: custodian.UsageMAC})},
+		{"aes for signatures", custodian.ErrInvalidArgument, "create", "u2", "allowed:",
+			create("u2", &custodian.CreateOptions{Usage: custodian.UsageSign})},
+		{"import aes for signatures", custodian.ErrInvalidArgument, "import", "u3", "allowed:",
+			e(c.ImportKey(ctx, "u3", make([]byte, 32), &custodian.CreateOptions{Type: custodian.AES256GCM, Usage: custodian.UsageSign}))},
+		{"derive for signatures", custodian.ErrInvalidArgument, "derive-key", "u4", "allowed:",
+			e(c.DeriveKey(ctx, "x", w.peer, "u4", &custodian.DeriveOptions{Key: custodian.CreateOptions{Usage: custodian.UsageSign}}))},
 		{"rotation period", custodian.ErrInvalidArgument, "create", "r1", "minimum 1h0m0s (or 0 for none)",
 			create("r1", &custodian.CreateOptions{RotationPeriod: time.Minute})},
 		{"update rotation period", custodian.ErrInvalidArgument, "update", "aes", "minimum 1h0m0s (or 0 for none)",

@@ -118,3 +118,26 @@ func ExampleCustodian_DeriveKey() {
 	// Output:
 	// site-a-to-b aes256-gcm
 }
+
+func ExampleCustodian_CreateKey_usage() {
+	ctx := context.Background()
+	kms, _ := custodian.New(custodian.Options{})
+	// An RSA key encrypts (the default) or signs, never both: choose at creation.
+	k, err := kms.CreateKey(ctx, "code-signing", &custodian.CreateOptions{Type: custodian.RSA2048, Usage: custodian.UsageSign})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(k.Type, k.Usage)
+
+	sig, err := kms.Sign(ctx, "code-signing", []byte("custodian_1.0.0.tar.gz"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sig.Algorithm)
+	_, err = kms.Encrypt(ctx, "code-signing", []byte("secret"), nil)
+	fmt.Println(errors.Is(err, custodian.ErrUnsupportedOperation))
+	// Output:
+	// rsa-2048 sign
+	// rsa-pss-sha256
+	// true
+}

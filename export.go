@@ -99,5 +99,5 @@ func (c *Custodian) export(ctx context.Context, name string, opts *ExportOptions
 	if err != nil {
 		return Secret{}, err
 	}
-	return c.barrier.Open(barrier.KindMaterial, e.rec.ID, v, rec.Material)
+	return c.barrier.Open(barrier.KindMaterial, e.rec.ID, v, materialBinding(e.rec), rec.Material)
 }

@@ -262,7 +262,7 @@ func TestInteropRSAEncryptOpenSSL(t *testing.T) {
 	openssl := opOpenSSL(t)
 	c := opNewCustodian(t, nil)
 	ctx := t.Context()
-	opCreate(t, c, "rsa", &custodian.CreateOptions{Type: custodian.RSA2048, Exportable: true})
+	opCreate(t, c, "rsa", &custodian.CreateOptions{Type: custodian.RSA2048, Usage: custodian.UsageEncrypt, Exportable: true})
 	dir := t.TempDir()
 	pub := opWrite(t, dir, "pub.pem", opMust(c.PublicKey(ctx, "rsa", nil))(t))
 	priv := opWrite(t, dir, "priv.pem", opPrivatePEM(custodian.Reveal(opMust(c.ExportKey(ctx, "rsa", nil))(t))))
@@ -313,7 +313,7 @@ func TestInteropRSAEncryptPython(t *testing.T) {
 	opPython(t)
 	c := opNewCustodian(t, nil)
 	ctx := t.Context()
-	opCreate(t, c, "rsa", &custodian.CreateOptions{Type: custodian.RSA2048, Exportable: true})
+	opCreate(t, c, "rsa", &custodian.CreateOptions{Type: custodian.RSA2048, Usage: custodian.UsageEncrypt, Exportable: true})
 	pub := string(opMust(c.PublicKey(ctx, "rsa", nil))(t))
 	msg := []byte("Confidential data")
 	cases := []struct {
@@ -367,11 +367,13 @@ func opSigCases() []opSigCase {
 	return out
 }
 
-// opSigners creates one key per signing type of opSigCases.
+// opSigners creates one key per signing type of opSigCases, each named
+// for its type and of usage sign (RSA keys are created for encryption
+// unless asked otherwise).
 func opSigners(t *testing.T) *custodian.Custodian {
 	c := opNewCustodian(t, nil)
 	for _, typ := range []custodian.KeyType{custodian.ECDSAP256, custodian.ECDSAP384, custodian.ECDSAP521, custodian.Ed25519, custodian.RSA2048} {
-		opCreate(t, c, string(typ), &custodian.CreateOptions{Type: typ})
+		opCreate(t, c, string(typ), &custodian.CreateOptions{Type: typ, Usage: custodian.UsageSign})
 	}
 	return c
 }

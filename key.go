@@ -14,6 +14,7 @@ type Key struct {
 	// Name is unique among keys that are not destroyed.
 	Name        string            `json:"name"`
 	Type        KeyType           `json:"type"`
+	Usage       KeyUsage          `json:"usage"`
 	Description string            `json:"description,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	// Exportable is fixed at creation: only exportable keys leave through ExportKey.
@@ -52,7 +53,7 @@ func (k *Key) NextRotation() time.Time {
 
 func keyFromRecord(r store.Key, versions []store.Version) *Key {
 	k := &Key{
-		ID: r.ID, Name: r.Name, Type: KeyType(r.Type), Description: r.Description,
+		ID: r.ID, Name: r.Name, Type: KeyType(r.Type), Usage: KeyUsage(r.Usage), Description: r.Description,
 		Labels: maps.Clone(r.Labels), Exportable: r.Exportable, State: State(r.State),
 		DeletionDate: r.DeletionDate, Created: r.Created, Updated: r.Updated,
 		PrimaryVersion: int(r.PrimaryVersion), LatestVersion: int(r.LatestVersion),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/keycustodian/custodian/internal/algo"
@@ -53,6 +54,30 @@ func specFor(t KeyType) (*algo.Spec, error) {
 	return spec, nil
 }
 
+// usageFor checks a requested usage against the type; empty means the
+// type's default.
+func usageFor(spec *algo.Spec, u KeyUsage) (KeyUsage, error) {
+	if u == "" {
+		return spec.Purposes[0], nil
+	}
+	if !spec.AllowsPurpose(u) {
+		allowed := make([]string, len(spec.Purposes))
+		for i, p := range spec.Purposes {
+			allowed[i] = string(p)
+		}
+		return "", fmt.Errorf("%w: key type %s cannot have usage %q; allowed: %s", ErrInvalidArgument, spec.Type, u, strings.Join(allowed, ", "))
+	}
+	return u, nil
+}
+
+// requireUsage refuses an operation the key was not created for.
+func (e *entry) requireUsage(u KeyUsage) error {
+	if KeyUsage(e.rec.Usage) != u {
+		return fmt.Errorf("%w: key of type %s has usage %q; the operation needs %q", ErrUnsupportedOperation, e.spec.Type, e.rec.Usage, u)
+	}
+	return nil
+}
+
 // create stores a new key; material nil means generate it.
 func (c *Custodian) create(ctx context.Context, name string, opts *CreateOptions, material *secret.Bytes) (*Key, error) {
 	if opts == nil {
@@ -66,6 +91,10 @@ func (c *Custodian) create(ctx context.Context, name string, opts *CreateOptions
 		validateLabels(opts.Labels), validateRotationPeriod(opts.RotationPeriod)); err != nil {
 		return nil, err
 	}
+	usage, err := usageFor(spec, opts.Usage)
+	if err != nil {
+		return nil, err
+	}
 	var m secret.Bytes
 	if material != nil {
 		m = *material
@@ -77,15 +106,15 @@ func (c *Custodian) create(ctx context.Context, name string, opts *CreateOptions
 		return nil, err
 	}
 	now := c.now().UTC()
-	v1, err := c.sealVersion(id, 1, m, now)
-	if err != nil {
-		return nil, err
-	}
 	rec := store.Key{
-		ID: id, Name: name, Type: string(spec.Type), Description: opts.Description,
+		ID: id, Name: name, Type: string(spec.Type), Usage: string(usage), Description: opts.Description,
 		Labels: maps.Clone(opts.Labels), Exportable: opts.Exportable, State: string(StateEnabled),
 		Created: now, Updated: now, PrimaryVersion: 1, LatestVersion: 1, MinDecryptionVersion: 1,
 		RotationPeriod: opts.RotationPeriod,
+	}
+	v1, err := c.sealVersion(&rec, 1, m, now)
+	if err != nil {
+		return nil, err
 	}
 	out, err := c.store.Create(ctx, rec, []store.Version{v1})
 	if errors.Is(err, store.ErrExists) {
@@ -182,7 +211,7 @@ func (c *Custodian) rotate(ctx context.Context, name string) (*Key, error) {
 		}
 		rec.LatestVersion++
 		rec.PrimaryVersion = rec.LatestVersion
-		v, err := c.sealVersion(rec.ID, rec.LatestVersion, m, now)
+		v, err := c.sealVersion(rec, rec.LatestVersion, m, now)
 		return []store.Version{v}, err
 	})
 	if err != nil {
@@ -311,7 +340,7 @@ func (c *Custodian) DestroyKey(ctx context.Context, name string) (*Key, error) {
 		return vs, err
 	})
 	if err == nil {
-		c.forgetVersions(id, k.LatestVersion)
+		c.forgetVersions(id)
 	}
 	return k, err
 }
@@ -349,9 +378,11 @@ func (c *Custodian) DestroyDueKeys(ctx context.Context) (int, error) {
 }
 
 // forgetVersions drops a destroyed key's loaded versions from the cache.
-func (c *Custodian) forgetVersions(id string, latest int) {
-	for v := 1; v <= latest; v++ {
-		c.versions.Remove(versionRef{id: id, version: uint32(v)})
+func (c *Custodian) forgetVersions(id string) {
+	for _, ref := range c.versions.Keys() {
+		if ref.id == id {
+			c.versions.Remove(ref)
+		}
 	}
 }
 

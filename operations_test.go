@@ -144,6 +144,10 @@ type opCaps struct {
 	agree  bool
 	public bool
 	rawPub bool // public key has no SPKI form (HPKE)
+	// usages a key of the type may be created with; the first is the
+	// default. A key has exactly one: only RSA types offer a choice, and an
+	// RSA key either encrypts or signs, never both (usage_test.go).
+	usages []custodian.KeyUsage
 }
 
 var (
@@ -155,27 +159,49 @@ var (
 	opECDSASig = []custodian.Algorithm{custodian.AlgECDSASHA256, custodian.AlgECDSASHA384, custodian.AlgECDSASHA512}
 )
 
+var (
+	opUsesEncrypt = []custodian.KeyUsage{custodian.UsageEncrypt}
+	opUsesSign    = []custodian.KeyUsage{custodian.UsageSign}
+	opUsesMAC     = []custodian.KeyUsage{custodian.UsageMAC}
+	opUsesAgree   = []custodian.KeyUsage{custodian.UsageAgree}
+	opUsesRSA     = []custodian.KeyUsage{custodian.UsageEncrypt, custodian.UsageSign}
+)
+
 var opTypes = map[custodian.KeyType]opCaps{
-	custodian.AES256GCM:          {enc: []custodian.Algorithm{custodian.AlgAES256GCM}},
-	custodian.ChaCha20Poly1305:   {enc: []custodian.Algorithm{custodian.AlgChaCha20Poly1305}},
-	custodian.AES256CBC:          {enc: []custodian.Algorithm{custodian.AlgAES256CBC}},
-	custodian.RSA2048:            {enc: opRSAEnc, sig: opRSASig, defSig: custodian.AlgRSAPSSSHA256, public: true},
-	custodian.RSA3072:            {enc: opRSAEnc, sig: opRSASig, defSig: custodian.AlgRSAPSSSHA256, public: true},
-	custodian.RSA4096:            {enc: opRSAEnc, sig: opRSASig, defSig: custodian.AlgRSAPSSSHA256, public: true},
-	custodian.ECDSAP256:          {sig: opECDSASig, defSig: custodian.AlgECDSASHA256, public: true},
-	custodian.ECDSAP384:          {sig: opECDSASig, defSig: custodian.AlgECDSASHA384, public: true},
-	custodian.ECDSAP521:          {sig: opECDSASig, defSig: custodian.AlgECDSASHA512, public: true},
-	custodian.Ed25519:            {sig: []custodian.Algorithm{custodian.AlgEd25519}, defSig: custodian.AlgEd25519, public: true},
-	custodian.X25519:             {agree: true, public: true},
-	custodian.ECDHP256:           {agree: true, public: true},
-	custodian.ECDHP384:           {agree: true, public: true},
-	custodian.ECDHP521:           {agree: true, public: true},
-	custodian.DHFFDHE2048:        {agree: true, public: true},
-	custodian.DHFFDHE3072:        {agree: true, public: true},
-	custodian.DHFFDHE4096:        {agree: true, public: true},
-	custodian.HMACSHA256:         {mac: custodian.AlgHMACSHA256},
-	custodian.HMACSHA512:         {mac: custodian.AlgHMACSHA512},
-	custodian.HPKEX25519MLKEM768: {enc: []custodian.Algorithm{custodian.AlgHPKEX25519MLKEM768}, public: true, rawPub: true},
+	custodian.AES256GCM:          {enc: []custodian.Algorithm{custodian.AlgAES256GCM}, usages: opUsesEncrypt},
+	custodian.ChaCha20Poly1305:   {enc: []custodian.Algorithm{custodian.AlgChaCha20Poly1305}, usages: opUsesEncrypt},
+	custodian.AES256CBC:          {enc: []custodian.Algorithm{custodian.AlgAES256CBC}, usages: opUsesEncrypt},
+	custodian.RSA2048:            {enc: opRSAEnc, sig: opRSASig, defSig: custodian.AlgRSAPSSSHA256, public: true, usages: opUsesRSA},
+	custodian.RSA3072:            {enc: opRSAEnc, sig: opRSASig, defSig: custodian.AlgRSAPSSSHA256, public: true, usages: opUsesRSA},
+	custodian.RSA4096:            {enc: opRSAEnc, sig: opRSASig, defSig: custodian.AlgRSAPSSSHA256, public: true, usages: opUsesRSA},
+	custodian.ECDSAP256:          {sig: opECDSASig, defSig: custodian.AlgECDSASHA256, public: true, usages: opUsesSign},
+	custodian.ECDSAP384:          {sig: opECDSASig, defSig: custodian.AlgECDSASHA384, public: true, usages: opUsesSign},
+	custodian.ECDSAP521:          {sig: opECDSASig, defSig: custodian.AlgECDSASHA512, public: true, usages: opUsesSign},
+	custodian.Ed25519:            {sig: []custodian.Algorithm{custodian.AlgEd25519}, defSig: custodian.AlgEd25519, public: true, usages: opUsesSign},
+	custodian.X25519:             {agree: true, public: true, usages: opUsesAgree},
+	custodian.ECDHP256:           {agree: true, public: true, usages: opUsesAgree},
+	custodian.ECDHP384:           {agree: true, public: true, usages: opUsesAgree},
+	custodian.ECDHP521:           {agree: true, public: true, usages: opUsesAgree},
+	custodian.DHFFDHE2048:        {agree: true, public: true, usages: opUsesAgree},
+	custodian.DHFFDHE3072:        {agree: true, public: true, usages: opUsesAgree},
+	custodian.DHFFDHE4096:        {agree: true, public: true, usages: opUsesAgree},
+	custodian.HMACSHA256:         {mac: custodian.AlgHMACSHA256, usages: opUsesMAC},
+	custodian.HMACSHA512:         {mac: custodian.AlgHMACSHA512, usages: opUsesMAC},
+	custodian.HPKEX25519MLKEM768: {enc: []custodian.Algorithm{custodian.AlgHPKEX25519MLKEM768}, public: true, rawPub: true, usages: opUsesEncrypt},
+}
+
+// opKeyCaps is what a key of typ created with usage u can do: its type's
+// capabilities less those of the usage it was not created for. An RSA key
+// of usage encrypt has no signatures; one of usage sign no encryption.
+func opKeyCaps(typ custodian.KeyType, u custodian.KeyUsage) opCaps {
+	caps := opTypes[typ]
+	if u != custodian.UsageEncrypt {
+		caps.enc = nil
+	}
+	if u != custodian.UsageSign {
+		caps.sig, caps.defSig = nil, ""
+	}
+	return caps
 }
 
 // opCodes are the algorithm bytes of the ciphertext header, a wire format
@@ -186,12 +212,47 @@ var opCodes = map[custodian.Algorithm]byte{
 	custodian.AlgHPKEX25519MLKEM768: 0x20,
 }
 
-// opFixture is one Custodian holding one exportable key of every type
-// (rsa-3072 and rsa-4096 only in TestOpRSASizes, to keep the suite fast).
-// Tests use it read-only: nothing rotates or changes its keys.
+// opFixture is one Custodian holding one exportable key of every type and
+// usage (rsa-3072 and rsa-4096 only in TestOpRSASizes, to keep the suite
+// fast). Tests use it read-only: nothing rotates or changes its keys.
 type opFixture struct {
-	c     *custodian.Custodian
+	c *custodian.Custodian
+	// names holds the key of each type created with its default usage, as
+	// "fixture/<type>": for RSA types, usage encrypt.
 	names map[custodian.KeyType]string
+	// signers holds, for the types whose keys choose a usage (RSA), the key
+	// created with custodian.UsageSign, as "fixture/<type>-sign".
+	signers map[custodian.KeyType]string
+}
+
+// opKeyRef is a key of the fixture: a type and a usage.
+type opKeyRef struct {
+	typ   custodian.KeyType
+	usage custodian.KeyUsage
+}
+
+// String is the key's name without "fixture/", for subtest names.
+func (r opKeyRef) String() string {
+	if r.usage == opTypes[r.typ].usages[0] {
+		return string(r.typ)
+	}
+	return string(r.typ) + "-" + string(r.usage)
+}
+
+// opFixtureKeys is every key the shared fixture holds: one per type with
+// its default usage, then one per other usage a type allows.
+func opFixtureKeys() []opKeyRef {
+	var out, others []opKeyRef
+	for _, typ := range opFixtureTypes() {
+		for i, u := range opTypes[typ].usages {
+			if i == 0 {
+				out = append(out, opKeyRef{typ, u})
+			} else {
+				others = append(others, opKeyRef{typ, u})
+			}
+		}
+	}
+	return append(out, others...)
 }
 
 var opFixtureOnce = sync.OnceValues(func() (*opFixture, error) {
@@ -199,16 +260,24 @@ var opFixtureOnce = sync.OnceValues(func() (*opFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &opFixture{c: c, names: map[custodian.KeyType]string{}}
-	for _, typ := range custodian.KeyTypes() {
-		if typ == custodian.RSA3072 || typ == custodian.RSA4096 {
-			continue
+	f := &opFixture{c: c, names: map[custodian.KeyType]string{}, signers: map[custodian.KeyType]string{}}
+	for _, r := range opFixtureKeys() {
+		name := "fixture/" + r.String()
+		opts := &custodian.CreateOptions{Type: r.typ, Exportable: true}
+		if r.usage != opTypes[r.typ].usages[0] {
+			opts.Usage = r.usage // the default ones are created without, to test the default
 		}
-		name := "fixture/" + string(typ)
-		if _, err := c.CreateKey(context.Background(), name, &custodian.CreateOptions{Type: typ, Exportable: true}); err != nil {
+		if _, err := c.CreateKey(context.Background(), name, opts); err != nil {
 			return nil, fmt.Errorf("create %s: %w", name, err)
 		}
-		f.names[typ] = name
+		switch {
+		case opts.Usage == "":
+			f.names[r.typ] = name
+		case r.usage == custodian.UsageSign:
+			f.signers[r.typ] = name
+		default:
+			return nil, fmt.Errorf("the fixture has no place for %s keys of usage %s", r.typ, r.usage)
+		}
 	}
 	return f, nil
 })
@@ -222,16 +291,38 @@ func opShared(t testing.TB) *opFixture {
 	return f
 }
 
-// key returns the fixture's key of typ; DH types skip until registered.
+// key returns the fixture's key of typ with its type's default usage (for
+// RSA types: encrypt).
 func (f *opFixture) key(t testing.TB, typ custodian.KeyType) string {
 	t.Helper()
-	if opIsDH(typ) {
-	}
 	name, ok := f.names[typ]
 	if !ok {
 		t.Fatalf("fixture has no %s key", typ)
 	}
 	return name
+}
+
+// signer returns the fixture's RSA key of typ with usage sign.
+func (f *opFixture) signer(t testing.TB, typ custodian.KeyType) string {
+	t.Helper()
+	name, ok := f.signers[typ]
+	if !ok {
+		t.Fatalf("fixture has no %s key of usage sign", typ)
+	}
+	return name
+}
+
+// keyOf returns the fixture's key r.
+func (f *opFixture) keyOf(t testing.TB, r opKeyRef) string {
+	t.Helper()
+	if r.usage == opTypes[r.typ].usages[0] {
+		return f.key(t, r.typ)
+	}
+	if r.usage == custodian.UsageSign {
+		return f.signer(t, r.typ)
+	}
+	t.Fatalf("fixture has no %s key of usage %s", r.typ, r.usage)
+	return ""
 }
 
 // opFixtureTypes is every type the shared fixture holds keys of.
@@ -407,8 +498,8 @@ func TestOpCreateDefaults(t *testing.T) {
 	c := opNewCustodian(t, nil)
 	ctx := t.Context()
 	k := opMust(c.CreateKey(ctx, "default", nil))(t)
-	if k.Type != custodian.AES256GCM || k.Exportable || k.State != custodian.StateEnabled {
-		t.Errorf("CreateKey(nil) = type %s exportable %v state %s, want aes256-gcm, false, enabled", k.Type, k.Exportable, k.State)
+	if k.Type != custodian.AES256GCM || k.Usage != custodian.UsageEncrypt || k.Exportable || k.State != custodian.StateEnabled {
+		t.Errorf("CreateKey(nil) = type %s usage %s exportable %v state %s, want aes256-gcm, encrypt, false, enabled", k.Type, k.Usage, k.Exportable, k.State)
 	}
 	if k.PrimaryVersion != 1 || k.LatestVersion != 1 || k.MinDecryptionVersion != 1 || len(k.Versions) != 1 ||
 		k.Versions[0].Version != 1 || k.Versions[0].State != custodian.VersionEnabled {
@@ -422,8 +513,8 @@ func TestOpCreateDefaults(t *testing.T) {
 		t.Errorf("new key: name %q created %v updated %v", k.Name, k.Created, k.Updated)
 	}
 	k2 := opMust(c.CreateKey(ctx, "zero-options", &custodian.CreateOptions{}))(t)
-	if k2.Type != custodian.AES256GCM || k2.Exportable {
-		t.Errorf("CreateKey(&CreateOptions{}) = %s exportable %v", k2.Type, k2.Exportable)
+	if k2.Type != custodian.AES256GCM || k2.Usage != custodian.UsageEncrypt || k2.Exportable {
+		t.Errorf("CreateKey(&CreateOptions{}) = %s usage %s exportable %v", k2.Type, k2.Usage, k2.Exportable)
 	}
 	if k2.ID == k.ID {
 		t.Error("two keys share an id")
@@ -448,6 +539,7 @@ func TestOpCreateDefaults(t *testing.T) {
 		"bad-desc":     {Description: strings.Repeat("d", custodian.MaxDescriptionLength+1)},
 		"bad-desc-utf": {Description: "\xff"},
 		"bad-rotation": {RotationPeriod: custodian.MinRotationPeriod - time.Second},
+		"bad-usage":    {Usage: custodian.UsageSign}, // aes256-gcm only encrypts
 	} {
 		_, err := c.CreateKey(ctx, name, opts)
 		opExpect(t, err, custodian.ErrInvalidArgument)
@@ -460,7 +552,7 @@ func TestOpCreateDefaults(t *testing.T) {
 		Exportable: true, RotationPeriod: 24 * time.Hour,
 	}))(t)
 	got := opMust(c.GetKey(ctx, "full"))(t)
-	if got.ID != full.ID || got.Type != custodian.ChaCha20Poly1305 || got.Description != "payments" ||
+	if got.ID != full.ID || got.Type != custodian.ChaCha20Poly1305 || got.Usage != custodian.UsageEncrypt || got.Description != "payments" ||
 		got.Labels["team"] != "pay" || got.Labels["env"] != "prod" || len(got.Labels) != 2 ||
 		!got.Exportable || got.RotationPeriod != 24*time.Hour {
 		t.Errorf("GetKey = %+v, want what CreateKey stored", got)
@@ -473,12 +565,12 @@ func TestOpCreateDefaults(t *testing.T) {
 
 func TestOpCreateEveryType(t *testing.T) {
 	f := opShared(t)
-	for _, typ := range opFixtureTypes() {
-		t.Run(string(typ), func(t *testing.T) {
-			name := f.key(t, typ)
+	for _, r := range opFixtureKeys() {
+		t.Run(r.String(), func(t *testing.T) {
+			name := f.keyOf(t, r)
 			k := opMust(f.c.GetKey(t.Context(), name))(t)
-			if k.Type != typ || !k.Exportable || k.PrimaryVersion != 1 || k.State != custodian.StateEnabled {
-				t.Errorf("GetKey = type %s exportable %v primary %d state %s", k.Type, k.Exportable, k.PrimaryVersion, k.State)
+			if k.Type != r.typ || k.Usage != r.usage || !k.Exportable || k.PrimaryVersion != 1 || k.State != custodian.StateEnabled {
+				t.Errorf("GetKey = type %s usage %s exportable %v primary %d state %s, want %s, %s", k.Type, k.Usage, k.Exportable, k.PrimaryVersion, k.State, r.typ, r.usage)
 			}
 		})
 	}
@@ -557,22 +649,27 @@ func TestOpListKeys(t *testing.T) {
 
 // --- rotate and update ----------------------------------------------------
 
-// opRotateTypes are rotated in TestOpRotate: one of each family.
-var opRotateTypes = []custodian.KeyType{
-	custodian.AES256GCM, custodian.ChaCha20Poly1305, custodian.AES256CBC, custodian.HPKEX25519MLKEM768,
-	custodian.RSA2048, custodian.ECDSAP384, custodian.Ed25519, custodian.HMACSHA512, custodian.X25519,
-	custodian.ECDHP256, custodian.DHFFDHE2048,
+// opRotateKeys are rotated in TestOpRotate: one of each family, RSA with
+// each of its usages.
+var opRotateKeys = []opKeyRef{
+	{custodian.AES256GCM, custodian.UsageEncrypt}, {custodian.ChaCha20Poly1305, custodian.UsageEncrypt},
+	{custodian.AES256CBC, custodian.UsageEncrypt}, {custodian.HPKEX25519MLKEM768, custodian.UsageEncrypt},
+	{custodian.RSA2048, custodian.UsageEncrypt}, {custodian.RSA2048, custodian.UsageSign},
+	{custodian.ECDSAP384, custodian.UsageSign}, {custodian.Ed25519, custodian.UsageSign},
+	{custodian.HMACSHA512, custodian.UsageMAC}, {custodian.X25519, custodian.UsageAgree},
+	{custodian.ECDHP256, custodian.UsageAgree}, {custodian.DHFFDHE2048, custodian.UsageAgree},
 }
 
 func TestOpRotate(t *testing.T) {
-	for _, typ := range opRotateTypes {
-		t.Run(string(typ), func(t *testing.T) {
+	for _, r := range opRotateKeys {
+		typ := r.typ
+		t.Run(r.String(), func(t *testing.T) {
 			t.Parallel()
 			c := opNewCustodian(t, nil)
 			ctx := t.Context()
-			name := "rot/" + string(typ)
-			opCreate(t, c, name, &custodian.CreateOptions{Type: typ, Exportable: true})
-			caps := opTypes[typ]
+			name := "rot/" + r.String()
+			opCreate(t, c, name, &custodian.CreateOptions{Type: typ, Usage: r.usage, Exportable: true})
+			caps := opKeyCaps(typ, r.usage)
 			msg := []byte("rotation keeps old data readable")
 			peer := opDHOrECDHPeer(t, c, typ)
 
@@ -591,6 +688,9 @@ func TestOpRotate(t *testing.T) {
 					k := opMust(c.RotateKey(ctx, name))(t)
 					if k.PrimaryVersion != v || k.LatestVersion != v || k.MinDecryptionVersion != 1 || len(k.Versions) != v {
 						t.Fatalf("after rotation %d: primary %d latest %d min %d versions %d", v-1, k.PrimaryVersion, k.LatestVersion, k.MinDecryptionVersion, len(k.Versions))
+					}
+					if k.Usage != r.usage {
+						t.Errorf("after rotation %d: usage %s, want %s: a key's usage is fixed at creation", v-1, k.Usage, r.usage)
 					}
 					for i, vi := range k.Versions {
 						if vi.Version != i+1 || vi.State != custodian.VersionEnabled {
@@ -1305,24 +1405,27 @@ func TestOpDataKeys(t *testing.T) {
 
 // --- sign and verify -------------------------------------------------------------
 
+// TestOpSignVerify signs with every key of the fixture that signs: the
+// ECDSA and Ed25519 keys, and the RSA key of usage sign.
 func TestOpSignVerify(t *testing.T) {
 	f := opShared(t)
-	for _, typ := range opFixtureTypes() {
-		if opTypes[typ].sig == nil {
+	for _, r := range opFixtureKeys() {
+		if opKeyCaps(r.typ, r.usage).sig == nil {
 			continue
 		}
-		t.Run(string(typ), func(t *testing.T) {
+		t.Run(r.String(), func(t *testing.T) {
 			t.Parallel()
-			opCheckSigning(t, f.c, f.key(t, typ), typ)
+			opCheckSigning(t, f.c, f.keyOf(t, r), r.typ)
 		})
 	}
 }
 
 // opCheckSigning signs with every algorithm of typ, in message and digest
 // mode, and checks each signature with the library and the standard library.
+// name is a key of usage sign.
 func opCheckSigning(t *testing.T, c *custodian.Custodian, name string, typ custodian.KeyType) {
 	ctx := t.Context()
-	caps := opTypes[typ]
+	caps := opKeyCaps(typ, custodian.UsageSign)
 	pub := opParsePublic(t, c, name, 0)
 	msg := []byte("the message that was signed")
 
@@ -1594,10 +1697,11 @@ func TestOpDeriveKey(t *testing.T) {
 func TestOpPublicKey(t *testing.T) {
 	f := opShared(t)
 	ctx := t.Context()
-	for _, typ := range opFixtureTypes() {
-		caps := opTypes[typ]
-		t.Run(string(typ), func(t *testing.T) {
-			name := f.key(t, typ)
+	for _, r := range opFixtureKeys() {
+		typ := r.typ
+		caps := opKeyCaps(typ, r.usage)
+		t.Run(r.String(), func(t *testing.T) {
+			name := f.keyOf(t, r)
 			if !caps.public {
 				for _, format := range []custodian.PublicKeyFormat{custodian.PEM, custodian.DER} {
 					_, err := f.c.PublicKey(ctx, name, &custodian.PublicKeyOptions{Format: format})
@@ -1674,9 +1778,9 @@ func TestOpPublicKey(t *testing.T) {
 func TestOpExportImport(t *testing.T) {
 	f := opShared(t)
 	ctx := t.Context()
-	for _, typ := range opFixtureTypes() {
-		t.Run(string(typ), func(t *testing.T) {
-			opCheckExportImport(t, f.c, f.key(t, typ), typ)
+	for _, r := range opFixtureKeys() {
+		t.Run(r.String(), func(t *testing.T) {
+			opCheckExportImport(t, f.c, f.keyOf(t, r), r.typ, r.usage)
 		})
 	}
 	c := opNewCustodian(t, nil)
@@ -1687,12 +1791,12 @@ func TestOpExportImport(t *testing.T) {
 	opExpect(t, err, custodian.ErrKeyNotFound)
 }
 
-// opCheckExportImport exports a key, checks the material's form, imports it
-// under new names (DER and, for PKCS #8, PEM) and checks that the imported
-// key is the same key.
-func opCheckExportImport(t *testing.T, c *custodian.Custodian, name string, typ custodian.KeyType) {
+// opCheckExportImport exports a key of usage u, checks the material's form,
+// imports it under new names (DER and, for PKCS #8, PEM) with the same
+// usage and checks that the imported key is the same key.
+func opCheckExportImport(t *testing.T, c *custodian.Custodian, name string, typ custodian.KeyType, u custodian.KeyUsage) {
 	ctx := t.Context()
-	caps := opTypes[typ]
+	caps := opKeyCaps(typ, u)
 	s := opMust(c.ExportKey(ctx, name, nil))(t)
 	material := custodian.Reveal(s)
 	if strings.Contains(fmt.Sprintf("%v|%+v|%#v|%x|%s", s, s, s, s, s), hex.EncodeToString(material)[:16]) {
@@ -1729,9 +1833,9 @@ func opCheckExportImport(t *testing.T, c *custodian.Custodian, name string, typ 
 	}
 	for form, b := range forms {
 		imported := opName("imported/" + form + "/" + name)
-		k := opMust(c.ImportKey(ctx, imported, b, &custodian.CreateOptions{Type: typ, Exportable: true}))(t)
-		if k.Type != typ || !k.Exportable || k.PrimaryVersion != 1 {
-			t.Errorf("imported key: %+v", k)
+		k := opMust(c.ImportKey(ctx, imported, b, &custodian.CreateOptions{Type: typ, Usage: u, Exportable: true}))(t)
+		if k.Type != typ || k.Usage != u || !k.Exportable || k.PrimaryVersion != 1 {
+			t.Errorf("imported key: %+v, want type %s usage %s", k, typ, u)
 		}
 		if again := opMust(c.ExportKey(ctx, imported, nil))(t); !bytes.Equal(custodian.Reveal(again), material) {
 			t.Errorf("%s import: exporting the imported key gives other material", form)
@@ -1924,61 +2028,71 @@ func TestOpBatch(t *testing.T) {
 
 // --- capabilities -------------------------------------------------------------------------
 
-// TestOpUnsupportedMatrix calls every operation on every key type and
-// checks that exactly the operations a type lacks are refused with
-// ErrUnsupportedOperation.
+// TestOpUnsupportedMatrix calls every operation on every key of the
+// fixture and checks that exactly the operations the key cannot do are
+// refused with ErrUnsupportedOperation: those its type lacks, and those
+// its usage excludes. Every operation but the public key and export needs
+// one usage; a type that lacks an operation never allows its usage either,
+// so the two refusals are written out apart only for RSA, whose keys are
+// created for either encryption or signatures.
 func TestOpUnsupportedMatrix(t *testing.T) {
 	f := opShared(t)
 	ctx := t.Context()
 	x25519Pub := opMust(f.c.PublicKey(ctx, f.key(t, custodian.X25519), nil))(t)
-	for _, typ := range opFixtureTypes() {
-		t.Run(string(typ), func(t *testing.T) {
-			name := f.key(t, typ)
-			caps := opTypes[typ]
-			check := func(op string, has bool, err error) {
-				t.Helper()
-				if has {
-					if errors.Is(err, custodian.ErrUnsupportedOperation) {
-						t.Errorf("%s: refused as unsupported: %v", op, err)
+	for _, r := range opFixtureKeys() {
+		t.Run(r.String(), func(t *testing.T) {
+			name := f.keyOf(t, r)
+			caps := opTypes[r.typ] // what the type can do, whatever the usage
+			msg := []byte("m")
+			for _, op := range []struct {
+				op    string
+				has   bool               // the key's type can do op
+				usage custodian.KeyUsage // the usage op needs; "" for any
+				err   func() error
+			}{
+				{"encrypt", caps.enc != nil, custodian.UsageEncrypt, func() error { return opErr(f.c.Encrypt(ctx, name, msg, nil)) }},
+				{"encrypt-raw", caps.enc != nil, custodian.UsageEncrypt, func() error { return opErr(f.c.EncryptRaw(ctx, name, msg, nil)) }},
+				{"decrypt-raw", caps.enc != nil, custodian.UsageEncrypt, func() error { return opErr(f.c.DecryptRaw(ctx, name, opPayload(64), nil)) }},
+				{"generate-data-key", caps.enc != nil, custodian.UsageEncrypt, func() error { return opErr(f.c.GenerateDataKey(ctx, name, nil)) }},
+				{"sign", caps.sig != nil, custodian.UsageSign, func() error { return opErr(f.c.Sign(ctx, name, msg, nil)) }},
+				{"verify", caps.sig != nil, custodian.UsageSign, func() error { return f.c.Verify(ctx, name, msg, opPayload(64), nil) }},
+				{"mac", caps.mac != "", custodian.UsageMAC, func() error { return opErr(f.c.MAC(ctx, name, msg, nil)) }},
+				{"verify-mac", caps.mac != "", custodian.UsageMAC, func() error { return f.c.VerifyMAC(ctx, name, msg, opPayload(32), nil) }},
+				{"agree", caps.agree, custodian.UsageAgree, func() error { return opErr(f.c.Agree(ctx, name, x25519Pub, nil)) }},
+				{"derive-key", caps.agree, custodian.UsageAgree, func() error {
+					return opErr(f.c.DeriveKey(ctx, name, x25519Pub, opName("derived-from/"+r.String()), nil))
+				}},
+				{"public-key", caps.public, "", func() error { return opErr(f.c.PublicKey(ctx, name, nil)) }},
+				{"export", true, "", func() error { return opErr(f.c.ExportKey(ctx, name, nil)) }},
+			} {
+				err := op.err()
+				byUsage := op.usage != "" && op.usage != r.usage
+				switch {
+				case !op.has:
+					if !errors.Is(err, custodian.ErrUnsupportedOperation) {
+						t.Errorf("%s: got %v, want ErrUnsupportedOperation: key type %s cannot %s", op.op, err, r.typ, op.op)
 					}
-					return
-				}
-				if !errors.Is(err, custodian.ErrUnsupportedOperation) {
-					t.Errorf("%s: got %v, want ErrUnsupportedOperation", op, err)
+				case byUsage:
+					if !errors.Is(err, custodian.ErrUnsupportedOperation) {
+						t.Errorf("%s: got %v, want ErrUnsupportedOperation: a %s key of usage %s cannot %s, though its type can", op.op, err, r.typ, r.usage, op.op)
+					}
+				case errors.Is(err, custodian.ErrUnsupportedOperation):
+					t.Errorf("%s: refused as unsupported: %v", op.op, err)
 				}
 			}
-			msg := []byte("m")
-			_, err := f.c.Encrypt(ctx, name, msg, nil)
-			check("encrypt", caps.enc != nil, err)
-			_, err = f.c.EncryptRaw(ctx, name, msg, nil)
-			check("encrypt-raw", caps.enc != nil, err)
-			_, err = f.c.DecryptRaw(ctx, name, opPayload(64), nil)
-			check("decrypt-raw", caps.enc != nil, err)
-			_, err = f.c.GenerateDataKey(ctx, name, nil)
-			check("generate-data-key", caps.enc != nil, err)
-			_, err = f.c.Sign(ctx, name, msg, nil)
-			check("sign", caps.sig != nil, err)
-			check("verify", caps.sig != nil, f.c.Verify(ctx, name, msg, opPayload(64), nil))
-			_, err = f.c.MAC(ctx, name, msg, nil)
-			check("mac", caps.mac != "", err)
-			check("verify-mac", caps.mac != "", f.c.VerifyMAC(ctx, name, msg, opPayload(32), nil))
-			_, err = f.c.Agree(ctx, name, x25519Pub, nil)
-			check("agree", caps.agree, err)
-			_, err = f.c.DeriveKey(ctx, name, x25519Pub, opName("derived-from/"+string(typ)), nil)
-			check("derive-key", caps.agree, err)
-			_, err = f.c.PublicKey(ctx, name, nil)
-			check("public-key", caps.public, err)
-			_, err = f.c.ExportKey(ctx, name, nil)
-			check("export", true, err)
 		})
 	}
 }
 
+// opErr drops the value of a (value, error) result.
+func opErr(_ any, err error) error { return err }
+
 // --- RSA sizes --------------------------------------------------------------------------------
 
 // TestOpRSASizes covers rsa-3072 and rsa-4096, the only tests that pay for
-// generating them: every operation once, and the size-specific plaintext
-// limits and public key sizes.
+// generating them: every operation once, encryption with a key of usage
+// encrypt and signatures with one of usage sign, and the size-specific
+// plaintext limits and public key sizes.
 func TestOpRSASizes(t *testing.T) {
 	for _, tc := range []struct {
 		typ  custodian.KeyType
@@ -1988,11 +2102,13 @@ func TestOpRSASizes(t *testing.T) {
 			t.Parallel()
 			c := opNewCustodian(t, nil)
 			ctx := t.Context()
-			name := "big/" + string(tc.typ)
-			opCreate(t, c, name, &custodian.CreateOptions{Type: tc.typ, Exportable: true})
-			pub := opParsePublic(t, c, name, 0).(*rsa.PublicKey)
-			if pub.N.BitLen() != tc.bits {
-				t.Errorf("modulus is %d bits, want %d", pub.N.BitLen(), tc.bits)
+			name, signer := "big/"+string(tc.typ), "big/"+string(tc.typ)+"-sign"
+			opCreate(t, c, name, &custodian.CreateOptions{Type: tc.typ, Usage: custodian.UsageEncrypt, Exportable: true})
+			opCreate(t, c, signer, &custodian.CreateOptions{Type: tc.typ, Usage: custodian.UsageSign, Exportable: true})
+			for _, n := range []string{name, signer} {
+				if pub := opParsePublic(t, c, n, 0).(*rsa.PublicKey); pub.N.BitLen() != tc.bits {
+					t.Errorf("%s: modulus is %d bits, want %d", n, pub.N.BitLen(), tc.bits)
+				}
 			}
 			k := tc.bits / 8
 			for alg, max := range map[custodian.Algorithm]int{
@@ -2020,8 +2136,9 @@ func TestOpRSASizes(t *testing.T) {
 					opCheckEncrypt(t, c, name, "other", alg, []byte("with aad"), []byte("aad"))
 				}
 			}
-			opCheckSigning(t, c, name, tc.typ)
-			opCheckExportImport(t, c, name, tc.typ)
+			opCheckSigning(t, c, signer, tc.typ)
+			opCheckExportImport(t, c, name, tc.typ, custodian.UsageEncrypt)
+			opCheckExportImport(t, c, signer, tc.typ, custodian.UsageSign)
 			// Material of the wrong size is refused.
 			_, err := c.ImportKey(ctx, "wrong-size", opMust(x509.MarshalPKCS8PrivateKey(opMust(rsa.GenerateKey(rand.Reader, 2048))(t)))(t), &custodian.CreateOptions{Type: tc.typ})
 			opExpect(t, err, custodian.ErrInvalidArgument)

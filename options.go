@@ -34,7 +34,10 @@ var (
 // CreateOptions are the settings of a new key. The zero value creates a
 // non-exportable aes256-gcm key.
 type CreateOptions struct {
-	Type        KeyType
+	Type KeyType
+	// Usage is what the key is for. Empty means the type's default; only
+	// RSA types offer a choice: UsageEncrypt (default) or UsageSign.
+	Usage       KeyUsage
 	Description string
 	Labels      map[string]string
 	// Exportable allows ExportKey. It is fixed at creation.

@@ -65,6 +65,9 @@ func (c *Custodian) withSigner(ctx context.Context, name string, opts *SignOptio
 		return err
 	}
 	s, ok := k.(algo.Signer)
+	if err := e.requireUsage(UsageSign); ok && err != nil {
+		return err
+	}
 	if !ok {
 		return fmt.Errorf("%w: key type %s does not sign", ErrUnsupportedOperation, e.spec.Type)
 	}
@@ -78,6 +81,12 @@ func (c *Custodian) withSigner(ctx context.Context, name string, opts *SignOptio
 	return convertAlgoError(do(s, alg, v))
 }
 
+// opUsage is the usage each operation needs; operations absent from it
+// (public-key) work for any usage.
+var opUsage = map[Operation]KeyUsage{
+	OpSign: UsageSign, OpVerify: UsageSign, OpMAC: UsageMAC, OpVerifyMAC: UsageMAC, OpAgree: UsageAgree,
+}
+
 // useVersion resolves a key, checks its state for op and loads a version.
 func (c *Custodian) useVersion(ctx context.Context, name string, version int, op Operation) (*entry, algo.Key, uint32, error) {
 	e, err := c.resolve(ctx, name)
@@ -86,6 +95,12 @@ func (c *Custodian) useVersion(ctx context.Context, name string, version int, op
 	}
 	if err := checkState(State(e.rec.State), op); err != nil {
 		return nil, nil, 0, err
+	}
+	// Check usage before any material is opened.
+	if u, ok := opUsage[op]; ok {
+		if err := e.requireUsage(u); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	v, err := e.version(version, op)
 	if err != nil {

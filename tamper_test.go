@@ -232,7 +232,9 @@ func TestTamperRSAPKCS1v15(t *testing.T) {
 // s^e and asking Decrypt, a caller with decrypt permission recovers the
 // OAEP block of any ciphertext, and so its plaintext without the
 // associated data the OAEP label was meant to require. The same oracle
-// is an RSA private-key oracle, which forges signatures with the key.
+// is an RSA private-key oracle, which would forge signatures with the key
+// if it could sign: RSA keys therefore have one usage, encrypt or sign
+// (usage_test.go).
 //
 // The test builds a genuine rsa-oaep-sha256 ciphertext (RFC 8017, 7.1.1,
 // with a seed chosen among random ones so that the block has that shape),

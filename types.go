@@ -82,6 +82,21 @@ const (
 	AlgHMACSHA512 = algo.MACHMACSHA512
 )
 
+// KeyUsage says what a key is for, fixed at creation: encryption, signing,
+// MACs or key agreement. Only RSA keys have a choice (encrypt, the default,
+// or sign): one RSA key never both decrypts and signs, so that a principal
+// allowed to decrypt with it, PKCS#1 v1.5 included, cannot use it as a
+// signing oracle. AWS KMS and Google Cloud KMS make the same separation.
+type KeyUsage = algo.Purpose
+
+// Key usages.
+const (
+	UsageEncrypt = algo.PurposeEncrypt
+	UsageSign    = algo.PurposeSign
+	UsageMAC     = algo.PurposeMAC
+	UsageAgree   = algo.PurposeAgree
+)
+
 // State is a key's lifecycle state, persisted as its string. The zero value
 // is not a state.
 type State string

@@ -42,6 +42,7 @@ type Key struct {
 	ID          string
 	Name        string
 	Type        string
+	Usage       string
 	Description string
 	Labels      map[string]string
 	Exportable  bool

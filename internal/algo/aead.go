@@ -17,7 +17,7 @@ const symmetricKeySize = 32
 
 func init() {
 	register(&Spec{
-		Type: AES256GCM, Purpose: PurposeEncrypt, Algorithms: []Algorithm{EncAES256GCM},
+		Type: AES256GCM, Purposes: []Purpose{PurposeEncrypt}, Algorithms: []Algorithm{EncAES256GCM},
 		generate: randomMaterial(symmetricKeySize), normalize: rawMaterial(symmetricKeySize),
 		load: func(m secret.Bytes) (Key, error) {
 			block, err := aes.NewCipher(secret.Reveal(m))
@@ -32,7 +32,7 @@ func init() {
 		},
 	})
 	register(&Spec{
-		Type: ChaCha20Poly1305, Purpose: PurposeEncrypt, Algorithms: []Algorithm{EncChaCha20Poly1305},
+		Type: ChaCha20Poly1305, Purposes: []Purpose{PurposeEncrypt}, Algorithms: []Algorithm{EncChaCha20Poly1305},
 		generate: randomMaterial(symmetricKeySize), normalize: rawMaterial(symmetricKeySize),
 		load: func(m secret.Bytes) (Key, error) {
 			a, err := chacha20poly1305.New(secret.Reveal(m))

@@ -84,7 +84,8 @@ const (
 	MACHMACSHA512 Algorithm = "hmac-sha512"
 )
 
-// Purpose says what a key type is for.
+// Purpose says what a key is for. RSA keys can serve either of two
+// purposes and are given one at creation; every other type has one.
 type Purpose string
 
 // The purposes.
@@ -174,8 +175,10 @@ type PublicKeyer interface {
 // Spec describes a key type: what it is for, which algorithms it allows, how
 // to make and load its material.
 type Spec struct {
-	Type       KeyType
-	Purpose    Purpose
+	Type KeyType
+	// Purposes lists what keys of this type may be for; the first is the
+	// default. A key serves exactly one, fixed at creation.
+	Purposes   []Purpose
 	Algorithms []Algorithm // the first is the default
 	// DefaultSignature is the signing algorithm when the caller names none,
 	// for types that sign.
@@ -212,6 +215,16 @@ func (s *Spec) Import(raw []byte) (secret.Bytes, error) {
 		return secret.Bytes{}, err
 	}
 	return m, nil
+}
+
+// AllowsPurpose reports whether keys of this type may serve p.
+func (s *Spec) AllowsPurpose(p Purpose) bool {
+	for _, q := range s.Purposes {
+		if q == p {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultAlgorithm is the algorithm used when the caller names none, or ""

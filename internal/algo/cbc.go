@@ -41,7 +41,7 @@ const (
 
 func init() {
 	register(&Spec{
-		Type: AES256CBC, Purpose: PurposeEncrypt, Algorithms: []Algorithm{EncAES256CBC}, Legacy: true,
+		Type: AES256CBC, Purposes: []Purpose{PurposeEncrypt}, Algorithms: []Algorithm{EncAES256CBC}, Legacy: true,
 		generate: randomMaterial(symmetricKeySize), normalize: rawMaterial(symmetricKeySize),
 		load: loadCBC,
 	})

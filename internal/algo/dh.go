@@ -18,7 +18,7 @@ func init() {
 		group func() *dh.Group
 	}{{DHFFDHE2048, dh.FFDHE2048}, {DHFFDHE3072, dh.FFDHE3072}, {DHFFDHE4096, dh.FFDHE4096}} {
 		register(&Spec{
-			Type: t.typ, Purpose: PurposeAgree,
+			Type: t.typ, Purposes: []Purpose{PurposeAgree},
 			generate: func() (secret.Bytes, error) {
 				k, err := t.group().GenerateKey()
 				if err != nil {

@@ -23,7 +23,7 @@ func init() {
 		{X25519, ecdh.X25519()}, {ECDHP256, ecdh.P256()}, {ECDHP384, ecdh.P384()}, {ECDHP521, ecdh.P521()},
 	} {
 		register(&Spec{
-			Type: t.typ, Purpose: PurposeAgree,
+			Type: t.typ, Purposes: []Purpose{PurposeAgree},
 			generate: func() (secret.Bytes, error) {
 				k, err := t.curve.GenerateKey(rand.Reader)
 				if err != nil {

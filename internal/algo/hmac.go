@@ -23,7 +23,7 @@ func init() {
 		{HMACSHA512, MACHMACSHA512, sha512.Size, sha512.New},
 	} {
 		register(&Spec{
-			Type: t.typ, Purpose: PurposeMAC, Algorithms: []Algorithm{t.alg},
+			Type: t.typ, Purposes: []Purpose{PurposeMAC}, Algorithms: []Algorithm{t.alg},
 			generate:  randomMaterial(t.size),
 			normalize: hmacMaterial,
 			load: func(m secret.Bytes) (Key, error) {

@@ -27,7 +27,7 @@ const hpkeEncSize = 1088 + 32
 
 func init() {
 	register(&Spec{
-		Type: HPKEX25519MLKEM768, Purpose: PurposeEncrypt, Algorithms: []Algorithm{EncHPKEX25519MLKEM768},
+		Type: HPKEX25519MLKEM768, Purposes: []Purpose{PurposeEncrypt}, Algorithms: []Algorithm{EncHPKEX25519MLKEM768},
 		generate: func() (secret.Bytes, error) {
 			k, err := hpkeKEM.GenerateKey()
 			if err != nil {

@@ -27,5 +27,12 @@ func pkcs8Material(raw []byte) (secret.Bytes, error) {
 		}
 		raw = block.Bytes
 	}
+	// Re-encode what x509 parses, so the stored form is canonical: x509
+	// ignores trailing bytes, which would otherwise be stored and exported
+	// back. Finite-field DH keys, which x509 does not know, are checked by
+	// their own strict parser when the spec loads them.
+	if k, err := x509.ParsePKCS8PrivateKey(raw); err == nil {
+		return marshalPKCS8(k)
+	}
 	return secret.New(raw), nil
 }

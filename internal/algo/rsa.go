@@ -31,7 +31,7 @@ func init() {
 		bits int
 	}{{RSA2048, 2048}, {RSA3072, 3072}, {RSA4096, 4096}} {
 		register(&Spec{
-			Type: t.typ, Purpose: PurposeEncrypt, DefaultSignature: SigRSAPSSSHA256,
+			Type: t.typ, Purposes: []Purpose{PurposeEncrypt, PurposeSign}, DefaultSignature: SigRSAPSSSHA256,
 			Algorithms: []Algorithm{
 				EncRSAOAEPSHA256, EncRSAOAEPSHA1, EncRSAPKCS1v15,
 				SigRSAPSSSHA256, SigRSAPSSSHA384, SigRSAPSSSHA512,

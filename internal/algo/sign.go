@@ -32,7 +32,7 @@ func init() {
 			}
 		}
 		register(&Spec{
-			Type: t.typ, Purpose: PurposeSign, Algorithms: algs, DefaultSignature: t.def,
+			Type: t.typ, Purposes: []Purpose{PurposeSign}, Algorithms: algs, DefaultSignature: t.def,
 			generate: func() (secret.Bytes, error) {
 				k, err := ecdsa.GenerateKey(t.curve, rand.Reader)
 				if err != nil {
@@ -45,7 +45,7 @@ func init() {
 		})
 	}
 	register(&Spec{
-		Type: Ed25519, Purpose: PurposeSign, Algorithms: []Algorithm{SigEd25519}, DefaultSignature: SigEd25519,
+		Type: Ed25519, Purposes: []Purpose{PurposeSign}, Algorithms: []Algorithm{SigEd25519}, DefaultSignature: SigEd25519,
 		generate: func() (secret.Bytes, error) {
 			_, k, err := ed25519.GenerateKey(rand.Reader)
 			if err != nil {

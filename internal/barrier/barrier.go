@@ -61,36 +61,41 @@ func NewEphemeral() (*Barrier, error) {
 	return New(secret.Own(root))
 }
 
-// Seal seals m as the record (kind, keyID, version).
-func (b *Barrier) Seal(kind, keyID string, version uint32, m secret.Bytes) ([]byte, error) {
+// Seal seals m as the record (kind, keyID, version). binding is further
+// context the record must keep to open: facts about the key that must not
+// change without the material failing to open (its type, usage, whether it
+// is exportable), so that whoever can write to the store cannot turn a
+// non-exportable key exportable or an encryption key into a signing key.
+func (b *Barrier) Seal(kind, keyID string, version uint32, binding string, m secret.Bytes) ([]byte, error) {
 	out := make([]byte, 1+b.aead.NonceSize(), 1+b.aead.NonceSize()+m.Len()+b.aead.Overhead())
 	out[0] = formatV1
 	if _, err := rand.Read(out[1:]); err != nil {
 		return nil, err
 	}
-	return b.aead.Seal(out, out[1:], secret.Reveal(m), ad(kind, keyID, version)), nil
+	return b.aead.Seal(out, out[1:], secret.Reveal(m), ad(kind, keyID, version, binding)), nil
 }
 
-// Open opens the record (kind, keyID, version).
-func (b *Barrier) Open(kind, keyID string, version uint32, sealed []byte) (secret.Bytes, error) {
+// Open opens the record (kind, keyID, version) sealed with binding.
+func (b *Barrier) Open(kind, keyID string, version uint32, binding string, sealed []byte) (secret.Bytes, error) {
 	ns := b.aead.NonceSize()
 	if len(sealed) < 1+ns+b.aead.Overhead() || sealed[0] != formatV1 {
 		return secret.Bytes{}, ErrOpen
 	}
-	m, err := b.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], ad(kind, keyID, version))
+	m, err := b.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], ad(kind, keyID, version, binding))
 	if err != nil {
 		return secret.Bytes{}, ErrOpen
 	}
 	return secret.Own(m), nil
 }
 
-// ad is the associated data: length-prefixed kind and key id, then version.
-func ad(kind, keyID string, version uint32) []byte {
-	b := make([]byte, 0, 32+len(kind)+len(keyID))
+// ad is the associated data: length-prefixed kind, key id and binding,
+// and the version.
+func ad(kind, keyID string, version uint32, binding string) []byte {
+	b := make([]byte, 0, 40+len(kind)+len(keyID)+len(binding))
 	b = append(b, "keycustodian barrier v1"...)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(kind)))
-	b = append(b, kind...)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(keyID)))
-	b = append(b, keyID...)
+	for _, s := range []string{kind, keyID, binding} {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
+		b = append(b, s...)
+	}
 	return binary.BigEndian.AppendUint32(b, version)
 }
