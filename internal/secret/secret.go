@@ -25,18 +25,23 @@ const Redacted = "REDACTED"
 // Values are immutable once created: constructors copy their input and
 // [Reveal] is the only way to read the bytes back.
 type Bytes struct {
-	b []byte
+	// reveal returns the bytes. It is a func, not a slice or a pointer,
+	// because fmt cannot call Format on a Bytes kept in an unexported
+	// struct field (every key type keeps it there) and walks such a field
+	// by reflection instead: it prints a slice's contents and, for %s or
+	// %q, even a pointer's target, but a func only as an address.
+	reveal func() []byte
 }
 
 // New returns a secret holding a copy of b.
 func New(b []byte) Bytes {
-	return Bytes{b: append([]byte(nil), b...)}
+	return Own(append([]byte(nil), b...))
 }
 
 // Own returns a secret that takes ownership of b without copying. The
 // caller must not use b afterwards.
 func Own(b []byte) Bytes {
-	return Bytes{b: b}
+	return Bytes{reveal: func() []byte { return b }}
 }
 
 // Reveal returns the secret's bytes. It is the single door through which
@@ -44,24 +49,27 @@ func Own(b []byte) Bytes {
 // material is used, exported or sealed. The caller must not modify the
 // returned slice.
 func Reveal(s Bytes) []byte {
-	return s.b
+	if s.reveal == nil {
+		return nil
+	}
+	return s.reveal()
 }
 
 // Len returns the length of the secret in bytes. Lengths are not secret.
-func (s Bytes) Len() int { return len(s.b) }
+func (s Bytes) Len() int { return len(Reveal(s)) }
 
 // IsZero reports whether the secret is empty.
-func (s Bytes) IsZero() bool { return len(s.b) == 0 }
+func (s Bytes) IsZero() bool { return s.Len() == 0 }
 
 // Equal reports whether s and o hold the same bytes, in time that depends
 // only on their lengths.
 func (s Bytes) Equal(o Bytes) bool {
-	return subtle.ConstantTimeCompare(s.b, o.b) == 1
+	return subtle.ConstantTimeCompare(Reveal(s), Reveal(o)) == 1
 }
 
 // Wipe overwrites the secret's bytes with zeros. Copies made earlier by
 // the runtime or by callers of [Reveal] are not reached.
-func (s Bytes) Wipe() { clear(s.b) }
+func (s Bytes) Wipe() { clear(Reveal(s)) }
 
 // String implements fmt.Stringer without revealing the secret.
 func (s Bytes) String() string { return Redacted }
