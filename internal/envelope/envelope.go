@@ -121,7 +121,9 @@ func EncodeText(ct []byte) string {
 // DecodeText returns the binary form of a text ciphertext.
 func DecodeText(s string) ([]byte, error) {
 	rest, ok := strings.CutPrefix(s, TextPrefix)
-	if !ok {
+	// The base64 decoders skip \r and \n even in strict mode; refusing them
+	// keeps exactly one text form per ciphertext.
+	if !ok || strings.ContainsAny(rest, "\r\n") {
 		return nil, ErrMalformed
 	}
 	ct, err := base64.RawURLEncoding.Strict().DecodeString(rest)
