@@ -31,6 +31,7 @@ var dpThirdParty = map[string]string{
 	"golang.org/x/crypto":                "ChaCha20-Poly1305",
 	"github.com/hashicorp/golang-lru/v2": "the key and key-version caches",
 	"golang.org/x/sys":                   "CPU feature detection for golang.org/x/crypto",
+	"go.etcd.io/bbolt":                   "the embedded default store (store/bolt)",
 }
 
 // dpLayerRule forbids packages matching From to depend, directly or

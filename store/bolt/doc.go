@@ -1,0 +1,64 @@
+// Package bolt is a [store.Store] kept in one embedded bbolt file: the
+// default KeyCustodian store, durable with no set-up.
+//
+// # Durability and concurrency
+//
+// Every write is committed with fsync before the call returns (bbolt's
+// default; this package never sets NoSync). Writers go through
+// [bbolt.DB.Batch], so concurrent writers share one commit and one fsync.
+// A lone writer pays the batch delay ([Options.MaxBatchDelay]) on each
+// write; that is the price of group commit.
+//
+// The file is locked while open. A second [Open] of the same file, from
+// this process or another, fails after [Options.Timeout] with an error
+// wrapping [ErrLocked].
+//
+// # Secrets
+//
+// A store holds records, not secrets: [store.Version.Material] arrives
+// sealed by the custodian and is written as given. This package encrypts
+// nothing; a copy of the file is exactly as safe as the sealing above it.
+//
+// # File layout
+//
+// The file holds four top-level buckets:
+//
+//	meta      "format" -> one byte, the layout version (1)
+//	keys      id -> key record
+//	names     name -> id of the key holding the name
+//	versions  uint16 len(id) | id | uint32 number -> version record
+//
+// Integers in bbolt keys are big-endian, so a cursor walks the versions of
+// one key in ascending number order, and the length prefix keeps one id's
+// versions apart from those of an id it is a prefix of. The names bucket
+// holds only current holders: creating a key under a destroyed key's name
+// repoints the name, and the destroyed key stays in keys (and its versions
+// in versions), reachable by id.
+//
+// # Record encoding (format 1)
+//
+// Every key and version record starts with a format byte (1), so that a
+// later release can tell old records from new and migrate them. Then, in
+// order, strings and byte slices as a uvarint length and the bytes,
+// integers big-endian at fixed width, booleans as one byte 0 or 1, times as
+// Unix seconds (int64) and nanoseconds (uint32) in UTC (the zero time
+// round-trips to the zero value; the time zone is not kept), and durations
+// as int64 nanoseconds.
+//
+//	key:     format | ID | Name | Type | Usage | Description |
+//	         uvarint count, (name | value)... labels in sorted order |
+//	         Exportable | State | StateBeforeDeletion | DeletionDate |
+//	         Created | Updated | PrimaryVersion u32 | LatestVersion u32 |
+//	         MinDecryptionVersion u32 | RotationPeriod i64 | Revision u64
+//	version: format | KeyID | Number u32 | Created | State | Material
+//
+// Field names are not stored, so renaming a Go field changes nothing on
+// disk; adding, removing or reordering a field needs a new format byte.
+//
+// # Copies
+//
+// Slices that bbolt returns are valid only inside their transaction
+// (see the Caveats in bbolt's documentation). Every value is decoded into
+// fresh strings, maps and slices before the transaction ends, and every
+// method returns values the caller owns.
+package bolt
