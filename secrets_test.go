@@ -19,21 +19,18 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/big"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keycustodian/custodian/internal/leaktest"
 
 	"github.com/keycustodian/custodian"
 	"github.com/keycustodian/custodian/internal/algo"
@@ -147,138 +144,6 @@ func sxSecretParts(t testing.TB, typ custodian.KeyType, m []byte) map[string][]b
 	return parts
 }
 
-// sxNeedles returns what an output would contain if it leaked s: for three
-// 16-byte windows of s (or s itself, if short), the raw bytes, hex in both
-// cases, fmt's decimal []byte, Go syntax, Go quoting, 32-bit words in
-// decimal, base64 in both alphabets at each of the three alignments an
-// enclosing buffer could give, and s as a decimal big.Int (how fmt prints
-// *big.Int fields).
-func sxNeedles(s []byte) map[string]string {
-	var windows [][]byte
-	if len(s) <= 24 {
-		windows = [][]byte{s}
-	} else {
-		windows = [][]byte{s[:16], s[len(s)/2-8 : len(s)/2+8], s[len(s)-16:]}
-	}
-	out := map[string]string{}
-	for i, w := range windows {
-		add := func(enc, v string) { out[fmt.Sprintf("%s, window %d", enc, i)] = v }
-		dec := make([]string, len(w))
-		gosyn := make([]string, len(w))
-		for j, b := range w {
-			dec[j] = strconv.Itoa(int(b))
-			gosyn[j] = fmt.Sprintf("%#x", b)
-		}
-		add("raw", string(w))
-		add("hex", hex.EncodeToString(w))
-		add("HEX", strings.ToUpper(hex.EncodeToString(w)))
-		add("decimal", strings.Join(dec, " "))
-		add("go syntax", strings.Join(gosyn, ", "))
-		// Go quoting: trimmed by three escaped bytes at each end, since a
-		// rune may span the window's edge and quote differently in context.
-		if q := strconv.Quote(string(w)); q[1:len(q)-1] != string(w) && len(q) >= 2+24+16 {
-			add("quoted", q[1+12:len(q)-1-12])
-		}
-		// Big- and little-endian 32-bit words in decimal: how fmt prints
-		// an expanded AES key schedule, whose first words are the key.
-		if len(w)%4 == 0 {
-			be, le := make([]string, len(w)/4), make([]string, len(w)/4)
-			for j := range be {
-				be[j] = strconv.FormatUint(uint64(binary.BigEndian.Uint32(w[4*j:])), 10)
-				le[j] = strconv.FormatUint(uint64(binary.LittleEndian.Uint32(w[4*j:])), 10)
-			}
-			add("uint32 words BE", strings.Join(be, " "))
-			add("uint32 words LE", strings.Join(le, " "))
-		}
-		for a := range 3 {
-			x := w[a:]
-			x = x[:len(x)/3*3]
-			add(fmt.Sprintf("base64 std @%d", a), base64.StdEncoding.EncodeToString(x))
-			add(fmt.Sprintf("base64 url @%d", a), base64.URLEncoding.EncodeToString(x))
-		}
-	}
-	if d := new(big.Int).SetBytes(s).String(); len(d) >= 40 {
-		out["big.Int decimal"] = d[len(d)/2-10 : len(d)/2+10]
-	}
-	return out
-}
-
-// sxRenderings formats v every way a program is likely to: fmt verbs,
-// log/slog's text and JSON handlers (as an attribute, in a group, with With,
-// inside a struct) and encoding/json (directly, in a struct, in a map).
-func sxRenderings(t testing.TB, v any) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q", "%d"} {
-		out["fmt "+verb] = fmt.Sprintf(verb, v)
-	}
-	out["fmt.Sprint"] = fmt.Sprint(v)
-	wrapped := struct {
-		Value any
-		Named string
-	}{v, "wrapper"}
-	out["fmt %+v in struct"] = fmt.Sprintf("%+v", wrapped)
-	out["fmt %#v in struct"] = fmt.Sprintf("%#v", wrapped)
-	out["fmt %v in slice"] = fmt.Sprintf("%v", []any{v})
-	for name, h := range map[string]func(*bytes.Buffer) slog.Handler{
-		"slog text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
-		"slog json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
-	} {
-		var buf bytes.Buffer
-		l := slog.New(h(&buf))
-		l.Info("attr", "value", v)
-		l.Info("group", slog.Group("g", slog.Any("value", v)))
-		l.Info("struct", "wrapped", wrapped)
-		l.With("value", v).Info("with")
-		l.WithGroup("g").Info("with group", "value", v)
-		out[name] = buf.String()
-	}
-	for name, x := range map[string]any{
-		"json":           v,
-		"json in struct": wrapped,
-		"json in map":    map[string]any{"value": v},
-	} {
-		b, err := json.Marshal(x)
-		if err != nil {
-			// An unmarshalable value prints nothing; the error must not leak either.
-			out[name] = err.Error()
-			continue
-		}
-		out[name] = string(b)
-	}
-	return out
-}
-
-// sxLeaks returns the renderings that contain a needle of one of secrets,
-// as "rendering (part: encoding)", and one offending output.
-func sxLeaks(renderings map[string]string, secrets map[string][]byte) (paths []string, example string) {
-	for how, out := range renderings {
-	secrets:
-		for part, s := range secrets {
-			for enc, n := range sxNeedles(s) {
-				if strings.Contains(out, n) {
-					paths = append(paths, fmt.Sprintf("%s (%s: %s)", how, part, enc))
-					example = out
-					break secrets
-				}
-			}
-		}
-	}
-	slices.Sort(paths)
-	return paths, example
-}
-
-// sxCheckNoLeak fails, once per value, if any rendering of v leaks secrets.
-func sxCheckNoLeak(t testing.TB, what string, v any, secrets map[string][]byte) {
-	t.Helper()
-	if paths, example := sxLeaks(sxRenderings(t, v), secrets); len(paths) > 0 {
-		if len(example) > 600 {
-			example = example[:600] + "..."
-		}
-		t.Errorf("%s leaks key material through %d renderings: %s\n\tfor example: %s", what, len(paths), strings.Join(paths, ", "), example)
-	}
-}
-
 // sxTypes returns the registered key types; types not registered yet (the
 // dh-ffdhe* types while they are being finished) are logged and skipped.
 func sxTypes(t testing.TB) []custodian.KeyType {
@@ -346,7 +211,7 @@ func TestSecretLeakDetector(t *testing.T) {
 	inner := struct{ b []byte }{m}
 	parts := map[string][]byte{"key": m}
 	for _, leak := range []any{m, inner, &inner, struct{ K []byte }{m}, string(m), new(big.Int).SetBytes(m)} {
-		paths, _ := sxLeaks(sxRenderings(t, leak), parts)
+		paths, _ := leaktest.Leaks(leaktest.Renderings(leak), parts)
 		if len(paths) == 0 {
 			t.Errorf("a %T holding the material was not caught", leak)
 		}
@@ -356,11 +221,11 @@ func TestSecretLeakDetector(t *testing.T) {
 		"x " + base64.RawURLEncoding.EncodeToString(append([]byte{1, 2}, m...)) + " y",
 		fmt.Sprintf("%q", append([]byte("prefix"), m...)),
 	} {
-		if paths, _ := sxLeaks(map[string]string{"out": out}, parts); len(paths) == 0 {
+		if paths, _ := leaktest.Leaks(map[string]string{"out": out}, parts); len(paths) == 0 {
 			t.Errorf("material inside %q was not caught", out)
 		}
 	}
-	if paths, ex := sxLeaks(sxRenderings(t, secret.New(m)), parts); len(paths) > 0 {
+	if paths, ex := leaktest.Leaks(leaktest.Renderings(secret.New(m)), parts); len(paths) > 0 {
 		t.Errorf("false positive on a redacted secret: %v in %s", paths, ex)
 	}
 }
@@ -381,32 +246,32 @@ func TestSecretLeakValues(t *testing.T) {
 		}
 		exportedParts := map[string][]byte{"exported": m.stored}
 		for _, parts := range []map[string][]byte{m.secrets, exportedParts} {
-			sxCheckNoLeak(t, fmt.Sprintf("ExportKey(%s)", typ), exported, parts)
-			sxCheckNoLeak(t, fmt.Sprintf("&ExportKey(%s)", typ), &exported, parts)
+			leaktest.Check(t, fmt.Sprintf("ExportKey(%s)", typ), exported, parts)
+			leaktest.Check(t, fmt.Sprintf("&ExportKey(%s)", typ), &exported, parts)
 		}
 		k, err := c.GetKey(ctx, string(typ))
 		if err != nil {
 			t.Fatal(err)
 		}
-		sxCheckNoLeak(t, fmt.Sprintf("*Key of %s", typ), k, m.secrets)
-		sxCheckNoLeak(t, fmt.Sprintf("Key of %s", typ), *k, m.secrets)
+		leaktest.Check(t, fmt.Sprintf("*Key of %s", typ), k, m.secrets)
+		leaktest.Check(t, fmt.Sprintf("Key of %s", typ), *k, m.secrets)
 
 		switch sxPurpose(typ) {
 		case algo.PurposeAgree:
 			shared := sxAgree(t, c, typ)
 			parts := map[string][]byte{"shared secret": custodian.Reveal(shared)}
-			sxCheckNoLeak(t, fmt.Sprintf("Agree(%s)", typ), shared, parts)
-			sxCheckNoLeak(t, fmt.Sprintf("Agree(%s)", typ), shared, m.secrets)
+			leaktest.Check(t, fmt.Sprintf("Agree(%s)", typ), shared, parts)
+			leaktest.Check(t, fmt.Sprintf("Agree(%s)", typ), shared, m.secrets)
 		case algo.PurposeEncrypt:
 			dk, err := c.GenerateDataKey(ctx, string(typ), nil)
 			if err != nil {
 				t.Fatalf("data key under %s: %v", typ, err)
 			}
 			parts := map[string][]byte{"data key": custodian.Reveal(dk.Plaintext)}
-			sxCheckNoLeak(t, fmt.Sprintf("*DataKey under %s", typ), dk, parts)
-			sxCheckNoLeak(t, fmt.Sprintf("DataKey under %s", typ), *dk, parts)
-			sxCheckNoLeak(t, fmt.Sprintf("DataKey.Plaintext under %s", typ), dk.Plaintext, parts)
-			sxCheckNoLeak(t, fmt.Sprintf("*DataKey under %s", typ), dk, m.secrets)
+			leaktest.Check(t, fmt.Sprintf("*DataKey under %s", typ), dk, parts)
+			leaktest.Check(t, fmt.Sprintf("DataKey under %s", typ), *dk, parts)
+			leaktest.Check(t, fmt.Sprintf("DataKey.Plaintext under %s", typ), dk.Plaintext, parts)
+			leaktest.Check(t, fmt.Sprintf("*DataKey under %s", typ), dk, m.secrets)
 		}
 	}
 	// The Custodian itself, its caches now full of loaded keys.
@@ -416,7 +281,7 @@ func TestSecretLeakValues(t *testing.T) {
 			all[string(typ)+" "+part] = s
 		}
 	}
-	sxCheckNoLeak(t, "*Custodian", c, all)
+	leaktest.Check(t, "*Custodian", c, all)
 }
 
 // sxAgree agrees a secret between the key named typ and a fresh peer, and
@@ -509,9 +374,9 @@ func TestSecretLeakLoadedKeys(t *testing.T) {
 			// holds public parts (a modulus, a point) a key may print.
 			parts = sxMerge(m.secrets, map[string][]byte{"stored material": m.stored})
 		}
-		sxCheckNoLeak(t, fmt.Sprintf("loaded %s key (%T)", typ, k), k, parts)
+		leaktest.Check(t, fmt.Sprintf("loaded %s key (%T)", typ, k), k, parts)
 		if v := reflect.ValueOf(k); v.Kind() == reflect.Pointer {
-			sxCheckNoLeak(t, fmt.Sprintf("loaded %s key dereferenced (%s)", typ, v.Elem().Type()), v.Elem().Interface(), parts)
+			leaktest.Check(t, fmt.Sprintf("loaded %s key dereferenced (%s)", typ, v.Elem().Type()), v.Elem().Interface(), parts)
 		}
 	}
 }
@@ -550,8 +415,8 @@ func TestSecretLeakErrors(t *testing.T) {
 			t.Errorf("%s: %T is not a *custodian.Error", what, err)
 		}
 		all := sxMerge(parts...)
-		sxCheckNoLeak(t, what+" error", err, all)
-		sxCheckNoLeak(t, what+" error message", err.Error(), all)
+		leaktest.Check(t, what+" error", err, all)
+		leaktest.Check(t, what+" error message", err.Error(), all)
 	}
 
 	for _, typ := range types {
@@ -657,8 +522,8 @@ func TestSecretLeakImportErrors(t *testing.T) {
 				t.Errorf("import %s %s: %v, want ErrInvalidArgument", typ, what, err)
 			}
 			parts := sxMerge(m.secrets, other.secrets)
-			sxCheckNoLeak(t, fmt.Sprintf("import %s %s error", typ, what), err, parts)
-			sxCheckNoLeak(t, fmt.Sprintf("import %s %s error message", typ, what), err.Error(), parts)
+			leaktest.Check(t, fmt.Sprintf("import %s %s error", typ, what), err, parts)
+			leaktest.Check(t, fmt.Sprintf("import %s %s error message", typ, what), err.Error(), parts)
 		}
 	}
 }
@@ -715,7 +580,7 @@ func TestLeakStoreHoldsNoPlaintext(t *testing.T) {
 			if s == nil {
 				continue
 			}
-			for enc, n := range sxNeedles(s) {
+			for enc, n := range leaktest.Needles(s) {
 				if strings.Contains(rec, n) {
 					leaked = append(leaked, fmt.Sprintf("%s holds %s (%s)", where, what, enc))
 					break

@@ -2,15 +2,11 @@ package secret
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"slices"
-	"strconv"
-	"strings"
 	"testing"
+
+	"github.com/keycustodian/custodian/internal/leaktest"
 )
 
 // material is what the tests try to find in formatted output: a 32-byte key
@@ -22,92 +18,6 @@ var materials = map[string][]byte{
 		0x29, 0xdd, 0x84, 0x5e, 0xc3, 0x17, 0x7a, 0xbb, 0x40, 0xf9, 0x0e, 0x95, 0x6d, 0xa2, 0x31, 0xc8,
 	},
 	"short": []byte("hunter2!"),
-}
-
-// needles returns every rendering of m that a formatting path could emit:
-// the raw bytes, hex, the base64 alphabets, fmt's decimal and Go-syntax
-// []byte forms and Go quoting.
-func needles(m []byte) map[string]string {
-	dec := make([]string, len(m))
-	gosyn := make([]string, len(m))
-	for i, b := range m {
-		dec[i] = strconv.Itoa(int(b))
-		gosyn[i] = fmt.Sprintf("%#x", b)
-	}
-	q := strconv.Quote(string(m))
-	return map[string]string{
-		"raw":         string(m),
-		"hex":         hex.EncodeToString(m),
-		"HEX":         strings.ToUpper(hex.EncodeToString(m)),
-		"base64 std":  strings.TrimRight(base64.StdEncoding.EncodeToString(m), "="),
-		"base64 url":  strings.TrimRight(base64.URLEncoding.EncodeToString(m), "="),
-		"decimal":     strings.Join(dec, " "),
-		"decimal csv": strings.Join(dec, ","),
-		"go syntax":   strings.Join(gosyn, ", "),
-		"quoted":      q[1 : len(q)-1],
-	}
-}
-
-// checkNoLeak fails, once per value, if any rendering of v contains any
-// rendering of m, naming every path that leaked and showing one.
-func checkNoLeak(t *testing.T, what string, renderings map[string]string, m []byte) {
-	t.Helper()
-	var paths []string
-	example := ""
-	for how, out := range renderings {
-		for enc, n := range needles(m) {
-			if strings.Contains(out, n) {
-				paths = append(paths, how+" ("+enc+")")
-				example = out
-				break
-			}
-		}
-	}
-	if len(paths) > 0 {
-		slices.Sort(paths)
-		t.Errorf("%s leaks its material through %d paths: %s\nfor example: %s", what, len(paths), strings.Join(paths, ", "), example)
-	}
-}
-
-// renderings formats v every way the library's users are likely to: fmt
-// verbs, log/slog's text and JSON handlers (as an attribute, in a group and
-// inside a struct) and encoding/json (directly, in a struct and in a map).
-func renderings(t *testing.T, v any) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q", "%d"} {
-		out["fmt "+verb] = fmt.Sprintf(verb, v)
-	}
-	out["fmt.Sprint"] = fmt.Sprint(v)
-	out["fmt.Sprintln"] = fmt.Sprintln(v)
-	wrapped := struct{ Secret any }{v}
-	out["fmt %+v in struct"] = fmt.Sprintf("%+v", wrapped)
-	out["fmt %#v in struct"] = fmt.Sprintf("%#v", wrapped)
-	for name, h := range map[string]func(*bytes.Buffer) slog.Handler{
-		"slog text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
-		"slog json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
-	} {
-		var buf bytes.Buffer
-		l := slog.New(h(&buf))
-		l.Info("attr", "secret", v)
-		l.Info("group", slog.Group("g", slog.Any("secret", v)))
-		l.Info("struct", "wrapped", wrapped)
-		l.With("secret", v).Info("with")
-		l.WithGroup("g").Info("with group", "secret", v)
-		out[name] = buf.String()
-	}
-	for name, x := range map[string]any{
-		"json":           v,
-		"json in struct": wrapped,
-		"json in map":    map[string]any{"secret": v},
-	} {
-		b, err := json.Marshal(x)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out[name] = string(b)
-	}
-	return out
 }
 
 func TestSecretRedactsEverywhere(t *testing.T) {
@@ -130,7 +40,7 @@ func TestSecretRedactsEverywhere(t *testing.T) {
 			"error wrapping a secret": fmt.Errorf("op failed with %v", s),
 		}
 		for vname, v := range values {
-			checkNoLeak(t, name+" "+vname, renderings(t, v), m)
+			leaktest.Check(t, name+" "+vname, v, map[string][]byte{name: m})
 		}
 		// Text encoders (YAML, TOML, encoding/xml attributes) go through
 		// MarshalText.
@@ -138,7 +48,9 @@ func TestSecretRedactsEverywhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkNoLeak(t, name+" MarshalText", map[string]string{"MarshalText": string(b)}, m)
+		if paths, _ := leaktest.Leaks(map[string]string{"MarshalText": string(b)}, map[string][]byte{name: m}); len(paths) > 0 {
+			t.Errorf("%s MarshalText leaks: %v", name, paths)
+		}
 	}
 }
 
@@ -165,7 +77,7 @@ func TestSecretInUnexportedField(t *testing.T) {
 			"[]struct":        []holder{{key: s}},
 			"map of *structs": map[string]*holder{"k": {key: s}},
 		} {
-			checkNoLeak(t, name+" "+vname, renderings(t, v), m)
+			leaktest.Check(t, name+" "+vname, v, map[string][]byte{name: m})
 		}
 	}
 }
