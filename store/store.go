@@ -16,6 +16,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"maps"
@@ -60,6 +61,11 @@ type Key struct {
 	MinDecryptionVersion uint32
 	RotationPeriod       time.Duration
 
+	// Seal authenticates every other field but Revision under the root
+	// key, so that a record edited or swapped in the store is detected
+	// when it is read. The custodian computes it; a store keeps it as given.
+	Seal []byte
+
 	// Revision counts the key's updates. The store sets it: 1 on Create,
 	// incremented by each Update.
 	Revision uint64
@@ -68,6 +74,7 @@ type Key struct {
 // Clone returns a deep copy of k.
 func (k Key) Clone() Key {
 	k.Labels = maps.Clone(k.Labels)
+	k.Seal = bytes.Clone(k.Seal)
 	return k
 }
 
@@ -84,9 +91,7 @@ type Version struct {
 
 // Clone returns a deep copy of v.
 func (v Version) Clone() Version {
-	if v.Material != nil {
-		v.Material = append([]byte(nil), v.Material...)
-	}
+	v.Material = bytes.Clone(v.Material)
 	return v
 }
 
@@ -101,9 +106,12 @@ type ListOptions struct {
 // and modify what they receive.
 type Store interface {
 	// Create stores a new key with its versions, setting Revision to 1.
-	// It returns ErrExists if the id exists or the name is held by a key
-	// whose state is not StateDestroyed (a destroyed key's name is released;
-	// its record stays reachable by id).
+	// It returns ErrExists if the id exists, or if the name is held by a
+	// key whose state is not StateDestroyed and k is not destroyed either
+	// (a destroyed key's name is released; its record stays reachable by
+	// id). A destroyed k never takes a name from a key that is not
+	// destroyed: it is stored, reachable by id only. (Restoring a backup
+	// creates tombstones and live keys in id order, not history's order.)
 	Create(ctx context.Context, k Key, versions []Version) (Key, error)
 	// Get returns the key with the given id, or ErrNotFound.
 	Get(ctx context.Context, id string) (Key, error)
@@ -120,6 +128,31 @@ type Store interface {
 	Version(ctx context.Context, keyID string, number uint32) (Version, error)
 	// Versions returns every version of a key, in ascending number order.
 	Versions(ctx context.Context, keyID string) ([]Version, error)
+	// Scan returns up to limit keys whose ids sort after the id after, in
+	// byte order of id, destroyed keys included: the walk that re-seals
+	// every record under a new root key. limit must be positive.
+	Scan(ctx context.Context, after string, limit int) ([]Key, error)
+
+	// GetMeta returns the value of the meta record name, or ErrNotFound.
+	// Meta records are the few small values the custodian keeps beside
+	// the keys: the seal's configuration and the sealed keyring.
+	GetMeta(ctx context.Context, name string) ([]byte, error)
+	// PutMeta sets the meta record name to value if its stored value is
+	// old, where a nil old means the record must not exist; a nil value
+	// deletes it. Otherwise it writes nothing and returns ErrConflict.
+	PutMeta(ctx context.Context, name string, old, value []byte) error
+
+	// Dump reads one consistent snapshot of the whole store, while writes
+	// go on: it calls meta for every meta record in byte order of name,
+	// then key for every key in byte order of id, destroyed ones included,
+	// with all its versions in ascending order. It stops at the first
+	// error a callback returns and returns it. Callbacks own what they
+	// receive and must not call the store.
+	Dump(ctx context.Context, meta func(name string, value []byte) error, key func(Key, []Version) error) error
+
 	// Close releases the store's resources.
 	Close() error
 }
+
+// MaxMetaName bounds the length of a meta record's name.
+const MaxMetaName = 128

@@ -26,6 +26,7 @@ const layoutVersion byte = 1
 
 var (
 	bucketMeta     = []byte("meta")
+	bucketRecords  = []byte("records")
 	bucketKeys     = []byte("keys")
 	bucketNames    = []byte("names")
 	bucketVersions = []byte("versions")
@@ -43,14 +44,25 @@ type Options struct {
 	// MaxBatchSize is the most writes in one commit. Zero means bbolt's
 	// default (1000).
 	MaxBatchSize int
+	// InitialMmapSize is how much of the file bbolt maps at first; a
+	// write that grows the file past the mapped size waits for open read
+	// transactions such as a backup's. Zero means DefaultInitialMmapSize.
+	InitialMmapSize int
 }
+
+// DefaultInitialMmapSize is the address space mapped when
+// Options.InitialMmapSize is zero; it costs no memory until used.
+const DefaultInitialMmapSize = 1 << 30
 
 // DefaultTimeout is the lock wait of Options with a zero Timeout.
 const DefaultTimeout = time.Second
 
 func (o Options) check() (Options, error) {
-	if o.Timeout < 0 || o.MaxBatchDelay < 0 || o.MaxBatchSize < 0 {
-		return o, fmt.Errorf("bolt store options: negative timeout, batch delay or batch size")
+	if o.Timeout < 0 || o.MaxBatchDelay < 0 || o.MaxBatchSize < 0 || o.InitialMmapSize < 0 {
+		return o, fmt.Errorf("bolt store options: negative timeout, batch delay, batch size or mmap size")
+	}
+	if o.InitialMmapSize == 0 {
+		o.InitialMmapSize = DefaultInitialMmapSize
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
@@ -76,7 +88,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("bolt store %s: create directory: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, InitialMmapSize: opts.InitialMmapSize})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt store %s: no lock after %v: %w (%w)", path, opts.Timeout, ErrLocked, err)
 	}
@@ -111,7 +123,7 @@ func initLayout(tx *bolt.Tx) error {
 	case len(f) != 1 || f[0] != layoutVersion:
 		return fmt.Errorf("layout version %v: unsupported (this build reads %d)", f, layoutVersion)
 	}
-	for _, name := range [][]byte{bucketKeys, bucketNames, bucketVersions} {
+	for _, name := range [][]byte{bucketRecords, bucketKeys, bucketNames, bucketVersions} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
@@ -231,17 +243,21 @@ func (s *Store) Create(ctx context.Context, k store.Key, versions []store.Versio
 			return store.Key{}, fmt.Errorf("key id %s: %w", k.ID, store.ErrExists)
 		}
 		names := tx.Bucket(bucketNames)
+		held := false
 		if holder := names.Get([]byte(k.Name)); holder != nil {
 			h, err := getKey(tx, string(holder))
 			if err != nil {
 				return store.Key{}, fmt.Errorf("key name %q: holder: %w", k.Name, err)
 			}
-			if h.State != store.StateDestroyed {
-				return store.Key{}, fmt.Errorf("key name %q: %w", k.Name, store.ErrExists)
-			}
+			held = h.State != store.StateDestroyed
 		}
-		if err := names.Put([]byte(k.Name), rec); err != nil {
-			return store.Key{}, &txFailure{err}
+		if held && k.State != store.StateDestroyed {
+			return store.Key{}, fmt.Errorf("key name %q: %w", k.Name, store.ErrExists)
+		}
+		if !held {
+			if err := names.Put([]byte(k.Name), rec); err != nil {
+				return store.Key{}, &txFailure{err}
+			}
 		}
 		if err := putKey(tx, k, versions); err != nil {
 			return store.Key{}, &txFailure{err}
@@ -364,20 +380,129 @@ func (s *Store) Versions(ctx context.Context, keyID string) ([]store.Version, er
 		if tx.Bucket(bucketKeys).Get([]byte(keyID)) == nil {
 			return fmt.Errorf("key id %s: %w", keyID, store.ErrNotFound)
 		}
-		prefix := versionKey(keyID, 0)
-		prefix = prefix[:len(prefix)-4]
-		c := tx.Bucket(bucketVersions).Cursor()
-		for k, b := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, b = c.Next() {
-			v, err := decodeVersion(b)
-			if err != nil {
-				return fmt.Errorf("key id %s version %x: %w", keyID, k[len(prefix):], err)
-			}
-			out = append(out, v)
-		}
-		return nil
+		vs, err := readVersions(tx.Bucket(bucketVersions).Cursor(), keyID)
+		out = append(out, vs...)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// readVersions decodes every version of keyID with c, in number order.
+func readVersions(c *bolt.Cursor, keyID string) ([]store.Version, error) {
+	var out []store.Version
+	prefix := versionKey(keyID, 0)
+	prefix = prefix[:len(prefix)-4]
+	for k, b := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, b = c.Next() {
+		v, err := decodeVersion(b)
+		if err != nil {
+			return nil, fmt.Errorf("key id %s version %x: %w", keyID, k[len(prefix):], err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Scan implements [store.Store].
+func (s *Store) Scan(ctx context.Context, after string, limit int) ([]store.Key, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("scan limit %d: must be positive", limit)
+	}
+	var out []store.Key
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		c := tx.Bucket(bucketKeys).Cursor()
+		id, b := c.Seek([]byte(after))
+		if id != nil && string(id) == after {
+			id, b = c.Next()
+		}
+		for ; id != nil && len(out) < limit; id, b = c.Next() {
+			k, err := decodeKey(b)
+			if err != nil {
+				return fmt.Errorf("key id %s: %w", id, err)
+			}
+			out = append(out, k)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GetMeta implements [store.Store].
+func (s *Store) GetMeta(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRecords).Get([]byte(name))
+		if b == nil {
+			return fmt.Errorf("meta %q: %w", name, store.ErrNotFound)
+		}
+		v = bytes.Clone(b)
+		if v == nil {
+			v = []byte{}
+		}
+		return nil
+	})
+	return v, err
+}
+
+// PutMeta implements [store.Store].
+func (s *Store) PutMeta(ctx context.Context, name string, old, value []byte) error {
+	if name == "" || len(name) > store.MaxMetaName {
+		return fmt.Errorf("meta name %q: must be 1 to %d bytes", name, store.MaxMetaName)
+	}
+	old, value = bytes.Clone(old), bytes.Clone(value)
+	_, err := s.write(ctx, func(tx *bolt.Tx) (store.Key, error) {
+		b := tx.Bucket(bucketRecords)
+		cur := b.Get([]byte(name))
+		if (cur != nil) != (old != nil) || !bytes.Equal(cur, old) {
+			return store.Key{}, fmt.Errorf("meta %q: %w", name, store.ErrConflict)
+		}
+		var err error
+		if value == nil {
+			err = b.Delete([]byte(name))
+		} else {
+			err = b.Put([]byte(name), value)
+		}
+		if err != nil {
+			return store.Key{}, &txFailure{err}
+		}
+		return store.Key{}, nil
+	})
+	return err
+}
+
+// Dump implements [store.Store]: one read-only transaction is the snapshot.
+func (s *Store) Dump(ctx context.Context, meta func(string, []byte) error, key func(store.Key, []store.Version) error) error {
+	return s.read(ctx, func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketRecords).ForEach(func(name, v []byte) error {
+			if v := bytes.Clone(v); v != nil {
+				return meta(string(name), v)
+			}
+			return meta(string(name), []byte{})
+		})
+		if err != nil {
+			return err
+		}
+		versions := tx.Bucket(bucketVersions).Cursor()
+		c := tx.Bucket(bucketKeys).Cursor()
+		for id, b := c.First(); id != nil; id, b = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			k, err := decodeKey(b)
+			if err != nil {
+				return fmt.Errorf("key id %s: %w", id, err)
+			}
+			vs, err := readVersions(versions, k.ID)
+			if err != nil {
+				return err
+			}
+			if err := key(k, vs); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

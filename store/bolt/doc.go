@@ -21,9 +21,10 @@
 //
 // # File layout
 //
-// The file holds four top-level buckets:
+// The file holds five top-level buckets:
 //
 //	meta      "format" -> one byte, the layout version (1)
+//	records   name -> value of a meta record ([store.Store.PutMeta])
 //	keys      id -> key record
 //	names     name -> id of the key holding the name
 //	versions  uint16 len(id) | id | uint32 number -> version record
@@ -33,7 +34,15 @@
 // versions apart from those of an id it is a prefix of. The names bucket
 // holds only current holders: creating a key under a destroyed key's name
 // repoints the name, and the destroyed key stays in keys (and its versions
-// in versions), reachable by id.
+// in versions), reachable by id. Creating a destroyed key (as a restore
+// does) never repoints a name held by a live key.
+//
+// # Backups while writing
+//
+// [Store.Dump] reads inside one read-only transaction, which bbolt lets
+// writers run beside. A writer waits for it only when the file must grow
+// past the size already mapped into memory; [Options.InitialMmapSize]
+// (1 GiB of address space by default, not of memory) makes that rare.
 //
 // # Record encoding (format 1)
 //
@@ -49,7 +58,7 @@
 //	         uvarint count, (name | value)... labels in sorted order |
 //	         Exportable | State | StateBeforeDeletion | DeletionDate |
 //	         Created | Updated | PrimaryVersion u32 | LatestVersion u32 |
-//	         MinDecryptionVersion u32 | RotationPeriod i64 | Revision u64
+//	         MinDecryptionVersion u32 | RotationPeriod i64 | Seal | Revision u64
 //	version: format | KeyID | Number u32 | Created | State | Material
 //
 // Field names are not stored, so renaming a Go field changes nothing on

@@ -179,6 +179,7 @@ func encodeKey(k store.Key) []byte {
 	e.u32(k.LatestVersion)
 	e.u32(k.MinDecryptionVersion)
 	e.duration(k.RotationPeriod)
+	e.bytes(k.Seal)
 	e.u64(k.Revision)
 	return e.b
 }
@@ -218,6 +219,7 @@ func decodeKey(b []byte) (store.Key, error) {
 	k.LatestVersion = d.u32()
 	k.MinDecryptionVersion = d.u32()
 	k.RotationPeriod = d.duration()
+	k.Seal = d.bytes()
 	k.Revision = d.u64()
 	d.end()
 	if d.err != nil {

@@ -4,8 +4,11 @@
 package memory
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +22,7 @@ type Store struct {
 	keys     map[string]store.Key                // by id
 	names    map[string]string                   // name -> id
 	versions map[string]map[uint32]store.Version // id -> number -> version
+	meta     map[string][]byte
 }
 
 var _ store.Store = (*Store)(nil)
@@ -29,6 +33,7 @@ func New() *Store {
 		keys:     make(map[string]store.Key),
 		names:    make(map[string]string),
 		versions: make(map[string]map[uint32]store.Version),
+		meta:     make(map[string][]byte),
 	}
 }
 
@@ -39,13 +44,17 @@ func (s *Store) Create(_ context.Context, k store.Key, versions []store.Version)
 	if _, ok := s.keys[k.ID]; ok {
 		return store.Key{}, fmt.Errorf("key id %s: %w", k.ID, store.ErrExists)
 	}
-	if id, ok := s.names[k.Name]; ok && s.keys[id].State != store.StateDestroyed {
+	id, held := s.names[k.Name]
+	held = held && s.keys[id].State != store.StateDestroyed
+	if held && k.State != store.StateDestroyed {
 		return store.Key{}, fmt.Errorf("key name %q: %w", k.Name, store.ErrExists)
 	}
 	k = k.Clone()
 	k.Revision = 1
 	s.keys[k.ID] = k
-	s.names[k.Name] = k.ID
+	if !held {
+		s.names[k.Name] = k.ID
+	}
 	vs := make(map[uint32]store.Version, len(versions))
 	for _, v := range versions {
 		vs[v.Number] = v.Clone()
@@ -144,9 +153,97 @@ func (s *Store) Versions(_ context.Context, keyID string) ([]store.Version, erro
 	for _, v := range vs {
 		out = append(out, v.Clone())
 	}
-	slices.SortFunc(out, func(a, b store.Version) int { return int(int64(a.Number) - int64(b.Number)) })
+	slices.SortFunc(out, byNumber)
 	return out, nil
 }
+
+// Scan implements [store.Store].
+func (s *Store) Scan(_ context.Context, after string, limit int) ([]store.Key, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("scan limit %d: must be positive", limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []string
+	for id := range s.keys {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = ids[:min(len(ids), limit)]
+	out := make([]store.Key, len(ids))
+	for i, id := range ids {
+		out[i] = s.keys[id].Clone()
+	}
+	return out, nil
+}
+
+// GetMeta implements [store.Store].
+func (s *Store) GetMeta(_ context.Context, name string) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, ok := s.meta[name]
+	if !ok {
+		return nil, fmt.Errorf("meta %q: %w", name, store.ErrNotFound)
+	}
+	return bytes.Clone(v), nil
+}
+
+// PutMeta implements [store.Store].
+func (s *Store) PutMeta(_ context.Context, name string, old, value []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.meta[name]
+	if ok != (old != nil) || !bytes.Equal(cur, old) {
+		return fmt.Errorf("meta %q: %w", name, store.ErrConflict)
+	}
+	if value == nil {
+		delete(s.meta, name)
+	} else {
+		s.meta[name] = append([]byte{}, value...)
+	}
+	return nil
+}
+
+// Dump implements [store.Store]. It copies the store under the lock and
+// calls back after releasing it, so writers never wait for the callbacks.
+func (s *Store) Dump(_ context.Context, meta func(string, []byte) error, key func(store.Key, []store.Version) error) error {
+	type entry struct {
+		k  store.Key
+		vs []store.Version
+	}
+	s.mu.RLock()
+	metaCopy := make(map[string][]byte, len(s.meta))
+	for name, v := range s.meta {
+		metaCopy[name] = bytes.Clone(v)
+	}
+	keys := make([]entry, 0, len(s.keys))
+	for id, k := range s.keys {
+		vs := make([]store.Version, 0, len(s.versions[id]))
+		for _, v := range s.versions[id] {
+			vs = append(vs, v.Clone())
+		}
+		keys = append(keys, entry{k.Clone(), vs})
+	}
+	s.mu.RUnlock()
+
+	for _, name := range slices.Sorted(maps.Keys(metaCopy)) {
+		if err := meta(name, metaCopy[name]); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(keys, func(a, b entry) int { return strings.Compare(a.k.ID, b.k.ID) })
+	for _, e := range keys {
+		slices.SortFunc(e.vs, byNumber)
+		if err := key(e.k, e.vs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func byNumber(a, b store.Version) int { return cmp.Compare(a.Number, b.Number) }
 
 // Close implements [store.Store]; it drops every record.
 func (s *Store) Close() error {
@@ -155,5 +252,6 @@ func (s *Store) Close() error {
 	clear(s.keys)
 	clear(s.names)
 	clear(s.versions)
+	clear(s.meta)
 	return nil
 }

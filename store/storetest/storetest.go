@@ -47,6 +47,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCAS", testConcurrentCAS},
 		{"ConcurrentCreateOneName", testConcurrentCreateOneName},
 		{"ConcurrentCreateManyNames", testConcurrentCreateManyNames},
+		{"CreateTombstone", testCreateTombstone},
+		{"Scan", testScan},
+		{"Meta", testMeta},
+		{"ConcurrentMeta", testConcurrentMeta},
+		{"Dump", testDump},
+		{"DumpIsASnapshot", testDumpIsASnapshot},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +78,7 @@ func newKey(id, name string) store.Key {
 		Name:                 name,
 		Type:                 "aes256-gcm",
 		Usage:                "encrypt-decrypt",
-		Description:          "a key for " + name + " — ключ",
+		Description:          fmt.Sprintf("a key for %q — ключ", name), // valid UTF-8 whatever the name
 		Labels:               map[string]string{"team": "storage", "ünï": "cödé", "empty": ""},
 		Exportable:           true,
 		State:                "enabled",
@@ -84,6 +90,7 @@ func newKey(id, name string) store.Key {
 		LatestVersion:        1,
 		MinDecryptionVersion: 1,
 		RotationPeriod:       90 * 24 * time.Hour,
+		Seal:                 []byte("seal:" + id + "\x00\xff"),
 		Revision:             42, // the store must ignore it on Create
 	}
 }
@@ -141,6 +148,9 @@ func keyDiff(got, want store.Key) string {
 	num("MinDecryptionVersion", uint64(got.MinDecryptionVersion), uint64(want.MinDecryptionVersion))
 	if got.RotationPeriod != want.RotationPeriod {
 		add("RotationPeriod", got.RotationPeriod, want.RotationPeriod)
+	}
+	if !bytes.Equal(got.Seal, want.Seal) {
+		add("Seal", fmt.Sprintf("%q", got.Seal), fmt.Sprintf("%q", want.Seal))
 	}
 	num("Revision", got.Revision, want.Revision)
 	return strings.Join(d, "; ")
