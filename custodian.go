@@ -16,42 +16,102 @@ import (
 	"github.com/keycustodian/custodian/internal/barrier"
 	"github.com/keycustodian/custodian/internal/envelope"
 	"github.com/keycustodian/custodian/internal/secret"
+	"github.com/keycustodian/custodian/seal"
 	"github.com/keycustodian/custodian/store"
-	"github.com/keycustodian/custodian/store/memory"
 )
 
 // DefaultCacheSize is how many keys, and how many loaded key versions, a
 // Custodian keeps in memory when Options.CacheSize is zero.
 const DefaultCacheSize = 10_000
 
-// Options configure a Custodian. The zero value is the original module's
-// mode: an in-memory store whose contents die with the process, sealed under
-// a random root key that never leaves it.
-type Options struct {
-	// Store keeps key records; nil means a new in-memory store.
-	Store store.Store
-	// CacheSize bounds the keys and loaded key versions kept in memory.
-	CacheSize int
-	// Now is the clock; nil means time.Now. Tests use it to move time.
-	Now func() time.Time
+// Custodian manages keys. It is safe for concurrent use.
+//
+// A Custodian is sealed or unsealed. Sealed, it holds the store but not
+// the root key, and refuses every key operation with ErrSealed; unsealing
+// gives it the root key, from which it opens the keyring that seals every
+// record. See Open, Unseal and Seal.
+type Custodian struct {
+	backend store.Store
+	store   store.Store // backend behind sealedStore: records checked on the way in and out
+	seal    seal.Seal
+	now     func() time.Time
+	opts    Options
+
+	// vault is the unsealed state; nil while sealed.
+	vault atomic.Pointer[vault]
+
+	// sealing serialises seal state changes (unseal, seal, rekey, root
+	// rotation) and guards the fields below.
+	sealing sync.Mutex
+	root    rootState
+
+	// resealMu serialises re-sealing walks; resealing is set while one
+	// runs in the background.
+	resealMu  sync.Mutex
+	resealing atomic.Bool
+
+	tasks tasks
+	// closed is set by Close, before the background tasks are stopped.
+	closed atomic.Bool
 }
 
-// Custodian manages keys. It is safe for concurrent use.
-type Custodian struct {
-	store   store.Store
+// vault is what unsealing gives a Custodian: the barrier over the keyring
+// and the caches of everything opened with it. A seal or a root rotation
+// replaces the whole vault, so nothing cached under one root key outlives
+// it. The caches hold immutable snapshots.
+type vault struct {
 	barrier *barrier.Barrier
-	now     func() time.Time
 
-	// The caches hold immutable snapshots. epoch counts completed writes:
-	// a reader that loaded a record from the store caches it only if no
-	// write completed meanwhile, so a slow reader never caches a record
-	// older than one a writer already published. Writers always publish,
-	// and a snapshot never replaces one of a higher revision.
+	// writers is read-held by every store write sealed with this vault.
+	// A root rotation swaps in the next vault, then takes writers
+	// exclusively: once it has them, every later write is sealed under the
+	// new keyring, and the walk that re-seals older records misses none.
+	writers sync.RWMutex
+
+	// epoch counts completed writes: a reader that loaded a record from
+	// the store caches it only if no write completed meanwhile, so a slow
+	// reader never caches a record older than one a writer already
+	// published. Writers always publish, and a snapshot never replaces one
+	// of a higher revision.
 	epoch    atomic.Uint64
 	publish  sync.Mutex
 	byName   *lru.Cache[string, *entry]
 	byID     *lru.Cache[string, *entry]
 	versions *lru.Cache[versionRef, algo.Key]
+}
+
+func newVault(b *barrier.Barrier, cacheSize int) (*vault, error) {
+	v := &vault{barrier: b}
+	var err error
+	if v.byName, err = lru.New[string, *entry](cacheSize); err != nil {
+		return nil, err
+	}
+	if v.byID, err = lru.New[string, *entry](cacheSize); err != nil {
+		return nil, err
+	}
+	if v.versions, err = lru.New[versionRef, algo.Key](cacheSize); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// drop empties the vault's caches. Operations still holding the vault
+// finish with it; it is garbage once they are done.
+func (v *vault) drop() {
+	v.byName.Purge()
+	v.byID.Purge()
+	v.versions.Purge()
+}
+
+// unsealed returns the current vault, or ErrSealed.
+func (c *Custodian) unsealed() (*vault, error) {
+	if v := c.vault.Load(); v != nil {
+		return v, nil
+	}
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	return nil, ErrSealed
 }
 
 // entry is a cached snapshot of one key's record.
@@ -71,43 +131,66 @@ type versionRef struct {
 	binding string
 }
 
-// New returns a Custodian over opts.Store.
+// New returns an unsealed Custodian over opts.Store (a new in-memory store
+// if nil) with a random root key that exists only in this process: the
+// original module's mode. A store that outlives the process needs a seal
+// that outlives it too: use Open.
 func New(opts Options) (*Custodian, error) {
-	if opts.CacheSize < 0 {
-		return nil, fmt.Errorf("%w: cache size %d is negative", ErrInvalidArgument, opts.CacheSize)
-	}
-	if opts.CacheSize == 0 {
-		opts.CacheSize = DefaultCacheSize
-	}
-	if opts.Store == nil {
-		opts.Store = memory.New()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	b, err := barrier.NewEphemeral()
+	c, err := newCustodian(opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &Custodian{store: opts.Store, barrier: b, now: opts.Now}
-	if c.byName, err = lru.New[string, *entry](opts.CacheSize); err != nil {
+	kr, err := barrier.NewKeyring()
+	if err != nil {
 		return nil, err
 	}
-	if c.byID, err = lru.New[string, *entry](opts.CacheSize); err != nil {
+	b, err := kr.Barrier()
+	if err != nil {
 		return nil, err
 	}
-	if c.versions, err = lru.New[versionRef, algo.Key](opts.CacheSize); err != nil {
+	v, err := newVault(b, c.opts.CacheSize)
+	if err != nil {
 		return nil, err
 	}
+	c.vault.Store(v)
+	c.root = rootState{ephemeral: true}
+	c.startTasks()
+	c.kickRotation()
 	return c, nil
 }
 
-// Close releases the store. The Custodian must not be used afterwards.
+func newCustodian(opts Options) (*Custodian, error) {
+	opts, err := opts.check()
+	if err != nil {
+		return nil, err
+	}
+	c := &Custodian{backend: opts.Store, seal: opts.Seal, now: opts.Now, opts: opts}
+	c.store = &sealedStore{Store: opts.Store, c: c}
+	c.tasks.init()
+	return c, nil
+}
+
+// Close seals the Custodian, stops its background tasks and closes the
+// store. The Custodian must not be used afterwards.
 func (c *Custodian) Close() error {
-	c.byName.Purge()
-	c.byID.Purge()
-	c.versions.Purge()
-	return c.store.Close()
+	if c.closed.Swap(true) {
+		return nil
+	}
+	c.tasks.stop()
+	c.sealing.Lock()
+	c.dropVault()
+	c.sealing.Unlock()
+	return c.backend.Close()
+}
+
+// dropVault seals: the vault is swapped out and emptied. The caller holds
+// c.sealing.
+func (c *Custodian) dropVault() {
+	if v := c.vault.Swap(nil); v != nil {
+		v.drop()
+	}
+	c.root.root.Wipe()
+	c.root.root = secret.Bytes{}
 }
 
 // newEntry builds a snapshot; a record of an unknown type is corruption.
@@ -129,22 +212,26 @@ func (c *Custodian) publishEntry(rec store.Key) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.publish.Lock()
-	defer c.publish.Unlock()
-	c.epoch.Add(1)
-	c.insertLocked(e)
+	v := c.vault.Load()
+	if v == nil {
+		return e, nil // sealed meanwhile: nothing to publish to
+	}
+	v.publish.Lock()
+	defer v.publish.Unlock()
+	v.epoch.Add(1)
+	v.insertLocked(e)
 	return e, nil
 }
 
 // insertLocked caches e unless the cache holds something newer. The caller
-// holds c.publish.
-func (c *Custodian) insertLocked(e *entry) {
-	if old, ok := c.byID.Peek(e.rec.ID); ok && old.rec.Revision > e.rec.Revision {
+// holds v.publish.
+func (v *vault) insertLocked(e *entry) {
+	if old, ok := v.byID.Peek(e.rec.ID); ok && old.rec.Revision > e.rec.Revision {
 		return
 	}
-	c.byID.Add(e.rec.ID, e)
-	if old, ok := c.byName.Peek(e.rec.Name); !ok || supersedes(e, old) {
-		c.byName.Add(e.rec.Name, e)
+	v.byID.Add(e.rec.ID, e)
+	if old, ok := v.byName.Peek(e.rec.Name); !ok || supersedes(e, old) {
+		v.byName.Add(e.rec.Name, e)
 	}
 }
 
@@ -162,25 +249,33 @@ func supersedes(e, old *entry) bool {
 
 // resolve returns the snapshot of the key holding name.
 func (c *Custodian) resolve(ctx context.Context, name string) (*entry, error) {
-	if e, ok := c.byName.Get(name); ok {
+	v, err := c.unsealed()
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := v.byName.Get(name); ok {
 		return e, nil
 	}
 	if err := validateName(name); err != nil {
 		return nil, err
 	}
-	return c.load(func() (store.Key, error) { return c.store.Lookup(ctx, name) })
+	return v.load(func() (store.Key, error) { return c.store.Lookup(ctx, name) })
 }
 
 // resolveID returns the snapshot of the key with the given id.
 func (c *Custodian) resolveID(ctx context.Context, id string) (*entry, error) {
-	if e, ok := c.byID.Get(id); ok {
+	v, err := c.unsealed()
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := v.byID.Get(id); ok {
 		return e, nil
 	}
-	return c.load(func() (store.Key, error) { return c.store.Get(ctx, id) })
+	return v.load(func() (store.Key, error) { return c.store.Get(ctx, id) })
 }
 
-func (c *Custodian) load(get func() (store.Key, error)) (*entry, error) {
-	epoch := c.epoch.Load()
+func (v *vault) load(get func() (store.Key, error)) (*entry, error) {
+	epoch := v.epoch.Load()
 	rec, err := get()
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrKeyNotFound
@@ -194,11 +289,11 @@ func (c *Custodian) load(get func() (store.Key, error)) (*entry, error) {
 	}
 	// Check and insert under the lock, so that no write publishes between
 	// them and is then overwritten by this older read.
-	c.publish.Lock()
-	if c.epoch.Load() == epoch {
-		c.insertLocked(e)
+	v.publish.Lock()
+	if v.epoch.Load() == epoch {
+		v.insertLocked(e)
 	}
-	c.publish.Unlock()
+	v.publish.Unlock()
 	return e, nil
 }
 
@@ -209,19 +304,16 @@ func (c *Custodian) loadVersion(ctx context.Context, e *entry, n uint32) (algo.K
 			return *k, nil
 		}
 	}
+	vt, err := c.unsealed()
+	if err != nil {
+		return nil, err
+	}
 	binding := materialBinding(e.rec)
 	ref := versionRef{id: e.rec.ID, version: n, binding: binding}
-	k, ok := c.versions.Get(ref)
+	k, ok := vt.versions.Get(ref)
 	if !ok {
-		epoch := c.epoch.Load()
-		v, err := c.store.Version(ctx, e.rec.ID, n)
-		if err != nil {
-			return nil, err
-		}
-		if v.State == string(VersionDestroyed) {
-			return nil, ErrKeyDestroyed
-		}
-		m, err := c.barrier.Open(barrier.KindMaterial, e.rec.ID, n, binding, v.Material)
+		epoch := vt.epoch.Load()
+		m, err := c.openVersion(ctx, vt, e.rec, n)
 		if err != nil {
 			return nil, err
 		}
@@ -229,11 +321,11 @@ func (c *Custodian) loadVersion(ctx context.Context, e *entry, n uint32) (algo.K
 		if err != nil {
 			return nil, err
 		}
-		c.publish.Lock()
-		if c.epoch.Load() == epoch {
-			c.versions.Add(ref, k)
+		vt.publish.Lock()
+		if vt.epoch.Load() == epoch {
+			vt.versions.Add(ref, k)
 		}
-		c.publish.Unlock()
+		vt.publish.Unlock()
 	}
 	if n == e.rec.PrimaryVersion {
 		e.primary.Store(&k)
@@ -295,9 +387,29 @@ func (c *Custodian) describe(ctx context.Context, rec store.Key) (*Key, error) {
 	return keyFromRecord(rec, vs), nil
 }
 
+// openVersion reads version n of rec and opens its material.
+func (c *Custodian) openVersion(ctx context.Context, vt *vault, rec store.Key, n uint32) (secret.Bytes, error) {
+	v, err := c.store.Version(ctx, rec.ID, n)
+	if err != nil {
+		return secret.Bytes{}, err
+	}
+	if v.State == string(VersionDestroyed) {
+		return secret.Bytes{}, ErrKeyDestroyed
+	}
+	m, err := vt.barrier.Open(barrier.KindMaterial, rec.ID, n, materialBinding(rec), v.Material)
+	if err != nil {
+		return secret.Bytes{}, fmt.Errorf("%w: key id %s version %d", errCorruptRecord, rec.ID, n)
+	}
+	return m, nil
+}
+
 // sealVersion seals material as version n of the key rec describes.
 func (c *Custodian) sealVersion(rec *store.Key, n uint32, m secret.Bytes, now time.Time) (store.Version, error) {
-	sealed, err := c.barrier.Seal(barrier.KindMaterial, rec.ID, n, materialBinding(*rec), m)
+	vt, err := c.unsealed()
+	if err != nil {
+		return store.Version{}, err
+	}
+	sealed, err := vt.barrier.Seal(barrier.KindMaterial, rec.ID, n, materialBinding(*rec), m)
 	if err != nil {
 		return store.Version{}, err
 	}

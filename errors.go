@@ -45,6 +45,22 @@ var (
 	ErrUnsupportedOperation = errors.New("unsupported operation")
 	// ErrInvalidArgument: caller input is malformed or out of range.
 	ErrInvalidArgument = errors.New("invalid argument")
+
+	// ErrSealed: the custodian does not hold the root key; unseal it.
+	ErrSealed = errors.New("custodian is sealed")
+	// ErrNotInitialized: the store has no root key yet; initialise it.
+	ErrNotInitialized = errors.New("custodian is not initialized")
+	// ErrAlreadyInitialized: the store already has a root key.
+	ErrAlreadyInitialized = errors.New("custodian is already initialized")
+	// ErrInvalidShares: the unseal shares (or key file) given do not
+	// reconstruct the root key: wrong, mixed or repeated shares. The
+	// error never says which share was wrong.
+	ErrInvalidShares = errors.New("the shares do not reconstruct the root key")
+	// ErrIntegrity: a stored record fails its check under the root key:
+	// the store was modified outside KeyCustodian, or is damaged.
+	ErrIntegrity = errors.New("stored record fails its integrity check")
+	// ErrClosed: the Custodian was closed.
+	ErrClosed = errors.New("custodian is closed")
 )
 
 // Error is the error type of every failed operation on a key. It names the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/keycustodian/custodian/internal/algo"
-	"github.com/keycustodian/custodian/internal/barrier"
 )
 
 // PublicKeyFormat selects the encoding of an exported public key.
@@ -95,9 +94,9 @@ func (c *Custodian) export(ctx context.Context, name string, opts *ExportOptions
 	if err != nil {
 		return Secret{}, err
 	}
-	rec, err := c.store.Version(ctx, e.rec.ID, v)
+	vt, err := c.unsealed()
 	if err != nil {
 		return Secret{}, err
 	}
-	return c.barrier.Open(barrier.KindMaterial, e.rec.ID, v, materialBinding(e.rec), rec.Material)
+	return c.openVersion(ctx, vt, e.rec, v)
 }

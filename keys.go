@@ -1,6 +1,7 @@
 package custodian
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -184,11 +185,14 @@ func (c *Custodian) ListKeys(ctx context.Context, opts *ListOptions) (*KeyPage, 
 // RotateKey adds a new version with fresh material and makes it primary.
 // Older versions keep decrypting and verifying.
 func (c *Custodian) RotateKey(ctx context.Context, name string) (*Key, error) {
-	k, err := c.rotate(ctx, name)
+	k, err := c.rotate(ctx, name, nil)
 	return k, opError("rotate", name, err)
 }
 
-func (c *Custodian) rotate(ctx context.Context, name string) (*Key, error) {
+// rotate rotates the key holding name. If due is not nil, it decides on
+// the freshly read record whether to rotate at all, so that of several
+// processes rotating a due key at once only the first does.
+func (c *Custodian) rotate(ctx context.Context, name string, due func(*store.Key, time.Time) (bool, error)) (*Key, error) {
 	e, err := c.resolve(ctx, name)
 	if err != nil {
 		return nil, err
@@ -208,6 +212,11 @@ func (c *Custodian) rotate(ctx context.Context, name string) (*Key, error) {
 		}
 		if err := checkState(State(rec.State), OpRotate); err != nil {
 			return nil, err
+		}
+		if due != nil {
+			if ok, err := due(rec, now); err != nil || !ok {
+				return nil, cmp.Or(err, errUnchanged)
+			}
 		}
 		rec.LatestVersion++
 		rec.PrimaryVersion = rec.LatestVersion
@@ -379,9 +388,13 @@ func (c *Custodian) DestroyDueKeys(ctx context.Context) (int, error) {
 
 // forgetVersions drops a destroyed key's loaded versions from the cache.
 func (c *Custodian) forgetVersions(id string) {
-	for _, ref := range c.versions.Keys() {
+	v := c.vault.Load()
+	if v == nil {
+		return
+	}
+	for _, ref := range v.versions.Keys() {
 		if ref.id == id {
-			c.versions.Remove(ref)
+			v.versions.Remove(ref)
 		}
 	}
 }

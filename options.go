@@ -2,10 +2,82 @@ package custodian
 
 import (
 	"fmt"
+	"log/slog"
 	"regexp"
 	"time"
 	"unicode/utf8"
+
+	"github.com/keycustodian/custodian/seal"
+	"github.com/keycustodian/custodian/store"
+	"github.com/keycustodian/custodian/store/memory"
 )
+
+// Options configure a Custodian. For New, the zero value is the original
+// module's mode: an in-memory store whose contents die with the process,
+// sealed under a random root key that never leaves it. Open needs a Store
+// and a Seal.
+type Options struct {
+	// Store keeps key records; New takes nil as a new in-memory store.
+	Store store.Store
+	// Seal protects the root key (Open only): a seal/shamir.Seal or a
+	// seal/keyfile.Seal.
+	Seal seal.Seal
+	// CacheSize bounds the keys, and the loaded key versions, kept in
+	// memory. Zero means DefaultCacheSize.
+	CacheSize int
+	// RotationCheckInterval is how often keys with a rotation period are
+	// checked and, when due, rotated. Zero means
+	// DefaultRotationCheckInterval; negative turns automatic rotation off.
+	RotationCheckInterval time.Duration
+	// ResealBatch is how many keys a root rotation re-seals between
+	// checks of its context. Zero means DefaultResealBatch.
+	ResealBatch int
+	// Now is the clock; nil means time.Now. Tests use it to move time.
+	Now func() time.Time
+	// Logger receives what background tasks cannot return (a failed
+	// automatic rotation); nil means slog.Default(). Nothing secret is
+	// ever logged.
+	Logger *slog.Logger
+}
+
+func (o Options) logError(what string, err error) {
+	o.Logger.Error("custodian: "+what+" failed", "err", err)
+}
+
+// DefaultRotationCheckInterval is how often automatic rotation looks for
+// due keys when Options.RotationCheckInterval is zero.
+const DefaultRotationCheckInterval = time.Minute
+
+// DefaultResealBatch is Options.ResealBatch when zero.
+const DefaultResealBatch = 100
+
+func (o Options) check() (Options, error) {
+	if o.CacheSize < 0 {
+		return o, fmt.Errorf("%w: cache size %d is negative", ErrInvalidArgument, o.CacheSize)
+	}
+	if o.ResealBatch < 0 {
+		return o, fmt.Errorf("%w: reseal batch %d is negative", ErrInvalidArgument, o.ResealBatch)
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.ResealBatch == 0 {
+		o.ResealBatch = DefaultResealBatch
+	}
+	if o.RotationCheckInterval == 0 {
+		o.RotationCheckInterval = DefaultRotationCheckInterval
+	}
+	if o.Store == nil {
+		o.Store = memory.New()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
 
 // Limits on caller input.
 const (
