@@ -1,0 +1,86 @@
+// Package postgres is a [store.Store] kept in PostgreSQL, for custodians
+// that run as several processes sharing one database.
+//
+// # Schema and migrations
+//
+// Every table lives in one schema ([Options.Schema], "custodian" by
+// default), so that several stores (or tests) can share a database. [Open]
+// creates the schema and migrates it: a schema_migrations table records
+// each applied version, and the migrations run in one transaction that
+// first takes pg_advisory_xact_lock on a number derived from the schema
+// name, so two processes starting at once apply them once, one after the
+// other. A schema migrated by a newer build (a version above
+// [SchemaVersion]) is refused with [ErrNewerSchema] rather than misread.
+//
+// Version 1 creates:
+//
+//	keys      one row per key, tombstones included: id text COLLATE "C"
+//	          primary key, name bytea, type, usage, description, labels
+//	          jsonb, exportable, state, state_before_deletion,
+//	          deletion_date, created, updated, primary_version,
+//	          latest_version, min_decryption_version, rotation_period,
+//	          seal bytea (as given; empty for none), revision, and seq (an
+//	          identity giving creation order)
+//	versions  (key_id, number) primary key, created, state, material
+//	          bytea (NULL once destroyed); key_id references keys
+//	meta      name bytea primary key, value bytea: the meta records
+//
+// Names, meta names and ids sort bytewise, as Go compares strings: names
+// are bytea because a name is any byte string, ids are text in the "C"
+// collation whatever the database's default. Ids and the other strings are
+// text and must be valid UTF-8 without NUL (a write breaking this is
+// refused with an error, never mangled). Labels are a jsonb object. Times
+// are bigint Unix nanoseconds in UTC, NULL for the zero time, so
+// nanoseconds round-trip (timestamptz keeps microseconds); times outside
+// the years 1678 to 2262 are refused. Version numbers are bigint,
+// durations bigint nanoseconds.
+//
+// # Names and tombstones
+//
+// A partial unique index on keys(name) WHERE state <> 'destroyed' makes a
+// name unique among keys that are not destroyed, whatever the race: of two
+// concurrent Creates of one name, the second fails on the index
+// (SQLSTATE 23505) and gets [store.ErrExists]. Destroyed keys keep their
+// rows and names, and a destroyed key is outside the index, so Create
+// stores one even while a live key holds its name (as a restore, creating
+// keys in id order, does). Lookup and List answer for a name with its live
+// holder if there is one, else with the tombstone most recently created
+// (highest seq); the index keys_name_holder is in that order.
+//
+// # Concurrency
+//
+// [Store.Update] is a compare-and-swap: UPDATE … WHERE id = $1 AND
+// revision = $2 in the transaction that also writes the versions. Of two
+// processes rotating one key at once, one commits; the other's UPDATE
+// waits for it, re-checks the revision against the committed row, matches
+// nothing, and gets [store.ErrConflict] with nothing written.
+// [Store.PutMeta] is one conditional statement, INSERT … ON CONFLICT DO
+// NOTHING, UPDATE or DELETE of the record WHERE value = old, which
+// PostgreSQL re-checks the same way.
+//
+// # Dump
+//
+// [Store.Dump] reads in one REPEATABLE READ, READ ONLY transaction, whose
+// snapshot PostgreSQL takes at its first query: every meta record and
+// every key it returns is as it was then, and writes committed meanwhile
+// are not seen. Writers do not wait for it: it takes only the ACCESS
+// SHARE table locks of any read, which hold back only DDL (a migration
+// waits for a running Dump). It reads keys in pages by id, then the
+// versions of each page, so memory stays bounded whatever the store's
+// size, and calls back between queries.
+//
+// # Cancellation
+//
+// Every method honours its context, and [Options.ConnectTimeout] bounds
+// each connection attempt, so an unreachable server gives an error, not a
+// hang. A call whose context ends while it waits on the server returns the
+// context's error at once and abandons its connection. Writes run in
+// transactions whose COMMIT is sent only after their statements answered,
+// so a write ended before then never lands; one ended during COMMIT may or
+// may not have, as with any connection lost at that moment.
+//
+// # Secrets
+//
+// A store holds records, not secrets: [store.Version.Material] arrives
+// sealed by the custodian and is written as given, as is [store.Key.Seal].
+package postgres
