@@ -38,6 +38,7 @@ var dpThirdParty = map[string]string{
 	"github.com/jackc/puddle/v2":         "pgx: the resource pool under pgxpool",
 	"golang.org/x/sync":                  "puddle: a weighted semaphore bounding the pool",
 	"golang.org/x/text":                  "pgx: SASLprep (secure/precis) of passwords for SCRAM authentication",
+	"github.com/openbao/openbao/sdk/v2":  "Shamir secret sharing of the root key (seal/shamir; MPL-2.0, helper/shamir only)",
 }
 
 // dpCryptoModules are third-party modules that supply cryptography. Like
@@ -74,6 +75,11 @@ var dpLayerRules = []dpLayerRule{
 		Why:  "algorithms and formats know nothing of storage, HTTP, the API or policy",
 	},
 	{
+		From: []string{dpIn("seal/...")},
+		To:   []string{dpIn("store/..."), "net/http", dpModule, "database/sql", dpIn("server/..."), dpIn("cmd/...")},
+		Why:  "a seal protects the root key and knows nothing of storage, HTTP or the API",
+	},
+	{
 		From: []string{dpIn("store/...")},
 		To:   []string{"net/http", dpModule, dpIn("internal/algo"), dpIn("server/..."), dpIn("cmd/...")},
 		Why:  "storage keeps sealed records and knows nothing of HTTP, the API or algorithms",
@@ -81,7 +87,7 @@ var dpLayerRules = []dpLayerRule{
 }
 
 // dpCryptoPackages may draw randomness only from crypto/rand.
-var dpCryptoPackages = []string{dpModule, dpIn("internal/algo"), dpIn("internal/envelope"), dpIn("internal/secret"), dpIn("internal/dh"), dpIn("internal/barrier")}
+var dpCryptoPackages = []string{dpModule, dpIn("internal/algo"), dpIn("internal/envelope"), dpIn("internal/secret"), dpIn("internal/dh"), dpIn("internal/barrier"), dpIn("seal/...")}
 
 // dpPackage is the part of `go list -json` the rules read.
 type dpPackage struct {

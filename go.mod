@@ -6,6 +6,7 @@ require (
 	filippo.io/bigmod v0.1.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/openbao/openbao/sdk/v2 v2.5.1
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/crypto v0.58.0
 )
@@ -14,7 +15,6 @@ require (
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
-	github.com/openbao/openbao/sdk/v2 v2.5.1 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect

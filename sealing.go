@@ -52,7 +52,7 @@ type rootState struct {
 	// keyring is the keyring while unsealed.
 	keyring barrier.Keyring
 	// pending holds the shares given so far toward unsealing.
-	pending [][]byte
+	pending []secret.Bytes
 }
 
 // Status describes the seal.
@@ -291,8 +291,12 @@ func (c *Custodian) unseal(ctx context.Context, share []byte) (*Status, error) {
 		if len(c.root.pending) < rec.Threshold {
 			return c.statusLocked(rec), nil
 		}
-		root, err = combineShares(s, c.root.pending, rec)
-		c.root.pending = nil
+		shares := make([][]byte, len(c.root.pending))
+		for i, p := range c.root.pending {
+			shares[i] = secret.Reveal(p)
+		}
+		root, err = combineShares(s, shares, rec)
+		c.forgetShares()
 		if err != nil {
 			return nil, err
 		}
@@ -326,7 +330,8 @@ func (c *Custodian) addShare(text []byte) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	for _, p := range c.root.pending {
+	for _, given := range c.root.pending {
+		p := secret.Reveal(given)
 		if len(p) != len(sh) {
 			return fmt.Errorf("%w: this share is not the length of the shares given before it", ErrInvalidArgument)
 		}
@@ -334,8 +339,16 @@ func (c *Custodian) addShare(text []byte) error {
 			return fmt.Errorf("%w: a share with this index was already given", ErrInvalidArgument)
 		}
 	}
-	c.root.pending = append(c.root.pending, sh)
+	c.root.pending = append(c.root.pending, secret.Own(sh))
 	return nil
+}
+
+// forgetShares wipes the shares given toward unsealing.
+func (c *Custodian) forgetShares() {
+	for _, p := range c.root.pending {
+		p.Wipe()
+	}
+	c.root.pending = nil
 }
 
 // combineShares recombines shares and verifies the result against the
@@ -416,7 +429,7 @@ func (c *Custodian) Seal(ctx context.Context) error {
 	}
 	c.dropVault()
 	c.root.keyring = barrier.Keyring{}
-	c.root.pending = nil
+	c.forgetShares()
 	return nil
 }
 
@@ -498,6 +511,6 @@ func (c *Custodian) rekey(ctx context.Context, opts RekeyOptions) (*InitResult, 
 	if c.vault.Load() != nil {
 		c.root.root = root
 	}
-	c.root.pending = nil
+	c.forgetShares()
 	return res, nil
 }
