@@ -2,11 +2,9 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,44 +12,19 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/keycustodian/custodian/internal/pgtest"
 	"github.com/keycustodian/custodian/store"
 	"github.com/keycustodian/custodian/store/postgres"
 	"github.com/keycustodian/custodian/store/storetest"
 )
 
 // dsnVar names the environment variable holding the test database's DSN.
-const dsnVar = "CUSTODIAN_TEST_POSTGRES"
+const dsnVar = pgtest.DSNVar
 
-// testDSN returns the DSN of the test database or skips the test.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv(dsnVar)
-	if dsn == "" {
-		t.Skipf("%s is not set: skipping PostgreSQL tests (e.g. %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", dsnVar, dsnVar)
-	}
-	return dsn
-}
-
-// freshSchema returns a random schema name that is dropped, with
-// everything in it, when the test ends.
-func freshSchema(t *testing.T, dsn string) string {
-	t.Helper()
-	schema := "custodian_test_" + rand.Text()[:16]
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
+var (
+	testDSN     = pgtest.DSN
+	freshSchema = pgtest.FreshSchema
+)
 
 func open(t *testing.T, dsn, schema string) *postgres.Store {
 	t.Helper()
