@@ -60,13 +60,31 @@
 // # Private exponent sizes
 //
 // Fresh keys use short exponents (RFC 7919 section 5.2, NIST SP 800-56A
-// Rev. 3 section 5.6.1.1.4): x is uniform in [2, 2^n), or in [2, q) when q
-// is smaller than 2^n. n is 256 bits for p below 3072 bits, 320 below 4096,
-// 384 below 6144 and 448 from there up ([Group.ExponentBits]). Each is a
-// multiple of 64 that covers, for the RFC 7919 group at the bottom of its
-// class, both the appendix A recommendation (225, 275 and 325 bits; 375 and
-// 400 for ffdhe6144 and ffdhe8192, which share 448) and twice the group's
-// NIST SP 800-57 security strength (224, 256, 304, 352 and 400 bits), and
-// none is below 256. OpenSSL uses the RFC minimums; the extra bits cost at
+// Rev. 3 section 5.6.1.1.4): x is uniform in [2^191, 2^n), or in
+// [2^191, q) when q is smaller than 2^n (the floor is explained below). n
+// is 256 bits for p below 3072 bits, 320 below 4096, 384 below 6144 and
+// 448 from there up ([Group.ExponentBits]). Each is a multiple of 64 that
+// covers, for the RFC 7919 group at the bottom of its class, both the
+// appendix A recommendation (225, 275 and 325 bits; 375 and 400 for
+// ffdhe6144 and ffdhe8192, which share 448) and twice the group's NIST
+// SP 800-57 security strength (224, 256, 304, 352 and 400 bits), and none
+// is below 256. OpenSSL uses the RFC minimums; the extra bits cost at
 // most about 15% more time per exponentiation.
+//
+// Imported exponents ([ParsePKCS8]) must have at least 192 bits
+// (x >= 2^191) in every group, besides lying below q (or p-1). The floor
+// refuses exponents too short to be secret: x = 2, hand-made test keys,
+// truncated randomness, 160-bit exponents sized for 1024-bit-era groups.
+// It is not 224 bits, twice ffdhe2048's 112-bit strength, because one key
+// cannot show the range its exponent was drawn from: OpenSSL 3 draws
+// ffdhe2048 exponents uniformly below 2^225, so about a quarter of its keys
+// have fewer than 224 bits (12 of 60 keys generated with
+// openssl genpkey -algorithm DH -pkeyopt group:ffdhe2048, OpenSSL 3.0.19,
+// had 216 to 223 bits), and a 224-bit floor would refuse them. 192 is 224
+// less 32 bits of margin: an exponent drawn uniformly below 2^224, the NIST
+// SP 800-56A minimum for ffdhe2048, falls under it once in 2^33 keys;
+// OpenSSL's once in 2^34; ours, drawn below 2^256 or more, never, because
+// [Group.GenerateKey] applies the same floor. Larger groups keep the same
+// floor rather than one scaled to their strength, so that keys from
+// implementations with a fixed 256-bit exponent still import.
 package dh

@@ -286,7 +286,8 @@ func TestParsePKCS8Rejects(t *testing.T) {
 	ff := FFDHE2048()
 	x := x942Group(t)
 	custom := customSafePrimeGroup(t)
-	valid := pkcs8WithExponent(t, ff, big.NewInt(12345))
+	floor := new(big.Int).Lsh(big.NewInt(1), minExponentBits-1) // the smallest exponent allowed
+	valid := pkcs8WithExponent(t, ff, floor)
 	if _, err := ParsePKCS8(valid); err != nil {
 		t.Fatalf("baseline: %v", err)
 	}
@@ -315,6 +316,12 @@ func TestParsePKCS8Rejects(t *testing.T) {
 		{"x not an integer", notInteger, ErrInvalidPrivateKey},
 		{"x = 0", pkcs8WithExponent(t, ff, big.NewInt(0)), ErrInvalidPrivateKey},
 		{"x = 1", pkcs8WithExponent(t, ff, big.NewInt(1)), ErrInvalidPrivateKey},
+		// Exponents in range for the group but too short to be secret.
+		{"x = 2", pkcs8WithExponent(t, ff, big.NewInt(2)), ErrInvalidPrivateKey},
+		{"x = 12345", pkcs8WithExponent(t, ff, big.NewInt(12345)), ErrInvalidPrivateKey},
+		{"x = 2^191 - 1", pkcs8WithExponent(t, ff, new(big.Int).Sub(floor, big.NewInt(1))), ErrInvalidPrivateKey},
+		{"x = 2, x942", pkcs8WithExponent(t, x, big.NewInt(2)), ErrInvalidPrivateKey},
+		{"x = 2, no q", pkcs8WithExponent(t, custom, big.NewInt(2)), ErrInvalidPrivateKey},
 		{"x = -5", pkcs8WithExponent(t, ff, big.NewInt(-5)), ErrInvalidPrivateKey},
 		{"x = q", pkcs8WithExponent(t, ff, ff.Q()), ErrInvalidPrivateKey},
 		{"x = q, x942", pkcs8WithExponent(t, x, x.Q()), ErrInvalidPrivateKey},

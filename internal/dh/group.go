@@ -69,6 +69,28 @@ func shortExponentBits(pBits int) int {
 	}
 }
 
+// minExponentBits is the fewest bits a private exponent may have, in every
+// group: x >= 2^(minExponentBits-1). [ParsePKCS8] refuses shorter ones and
+// [Group.GenerateKey] never makes them; see "Private exponent sizes" in the
+// package documentation for why it is 192 and not 224.
+const minExponentBits = 192
+
+// hasMinBits reports whether the big-endian number b has at least n bits,
+// that is b >= 2^(n-1), in a time that depends on len(b) and n only.
+func hasMinBits(b []byte, n int) bool {
+	var acc byte
+	for i, v := range b {
+		low := (len(b) - 1 - i) * 8 // the weight of v's lowest bit
+		switch {
+		case low >= n-1:
+			acc |= v
+		case low+8 > n-1:
+			acc |= v >> (n - 1 - low)
+		}
+	}
+	return acc != 0
+}
+
 // exponentBound returns min(2^n, q) and its bit length.
 func exponentBound(pBits int, q *big.Int) (*big.Int, int) {
 	n := shortExponentBits(pBits)
@@ -101,9 +123,9 @@ func (g *Group) Q() *big.Int {
 }
 
 // ExponentBits returns the bit length of the bound on fresh private
-// exponents: [Group.GenerateKey] draws x uniformly from [2, 2^n) with n
-// from the table in the package documentation, or from [2, q) when q is
-// smaller, in which case ExponentBits is the bit length of q.
+// exponents: [Group.GenerateKey] draws x uniformly from [2^191, 2^n) with n
+// from the table in the package documentation, or from [2^191, q) when q
+// is smaller, in which case ExponentBits is the bit length of q.
 func (g *Group) ExponentBits() int { return g.xBoundBits }
 
 // Equal reports whether g and other have the same p, g and q.

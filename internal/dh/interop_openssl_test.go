@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -260,4 +261,33 @@ func TestOpenSSLRegeneratesFIPS186(t *testing.T) {
 	if theirs.G.Cmp(generatorFIPS186(ours.p, ours.q)) != 0 {
 		t.Error("openssl chose a different generator")
 	}
+}
+
+// TestOpenSSLShortExponents imports many OpenSSL ffdhe2048 keys. OpenSSL
+// draws their exponents uniformly below 2^225 (RFC 7919 appendix A.1), so
+// about a quarter have fewer than 224 bits and one in 512 fewer than 217.
+// If the import floor (minExponentBits) were raised to the group's nominal
+// 224 bits, this would fail in all but one run in 10 000 (0.75^32); with
+// 192 it fails once in 2^29 runs (32 keys, each under 2^191 once in 2^34).
+func TestOpenSSLShortExponents(t *testing.T) {
+	t.Parallel()
+	openssl := opensslPath(t)
+	const keys = 32
+	shortest := 1 << 30
+	for range keys {
+		der, _ := pem.Decode(runTool(t, openssl, "genpkey", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048"))
+		if der == nil {
+			t.Fatal("openssl genpkey wrote no PEM")
+		}
+		k, err := ParsePKCS8(der.Bytes)
+		if err != nil {
+			t.Fatalf("ParsePKCS8(openssl ffdhe2048 key): %v", err)
+		}
+		bits := new(big.Int).SetBytes(k.x).BitLen()
+		if bits > 225 {
+			t.Fatalf("openssl ffdhe2048 exponent has %d bits; the test assumes at most 225", bits)
+		}
+		shortest = min(shortest, bits)
+	}
+	t.Logf("shortest of %d OpenSSL exponents: %d bits", keys, shortest)
 }

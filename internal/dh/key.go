@@ -29,8 +29,10 @@ type PublicKey struct {
 	y     []byte // big-endian, padded to the byte length of p
 }
 
-// GenerateKey returns a fresh key with an exponent uniform in [2, 2^n), or
-// in [2, q) when q < 2^n, where n is [Group.ExponentBits]. Randomness comes
+// GenerateKey returns a fresh key with an exponent uniform in [2^191, 2^n),
+// or in [2^191, q) when q < 2^n, where n is [Group.ExponentBits]. The floor
+// is the one [ParsePKCS8] applies, so every key made here imports again;
+// it removes at most one draw in 2^33 (for a 224-bit q). Randomness comes
 // from crypto/rand.
 func (g *Group) GenerateKey() (*PrivateKey, error) {
 	if !g.usable() {
@@ -44,8 +46,8 @@ func (g *Group) GenerateKey() (*PrivateKey, error) {
 }
 
 // randomExponent draws x by rejection sampling, which keeps it uniform.
-// The comparisons use bigmod, so they take the same time for every
-// accepted value.
+// The comparisons use bigmod and hasMinBits, so they take the same time for
+// every accepted value.
 func (g *Group) randomExponent() ([]byte, error) {
 	buf := make([]byte, (g.xBoundBits+7)/8)
 	x := bigmod.NewNat()
@@ -59,8 +61,8 @@ func (g *Group) randomExponent() ([]byte, error) {
 		if _, err := x.SetBytes(buf, g.xBound); err != nil {
 			continue // x >= bound
 		}
-		if x.IsZero()|x.IsOne() == 1 {
-			continue
+		if !hasMinBits(buf, minExponentBits) {
+			continue // x < 2^191, which ParsePKCS8 would refuse
 		}
 		return buf, nil
 	}

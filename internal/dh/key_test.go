@@ -46,8 +46,8 @@ func TestGeneratedExponentRange(t *testing.T) {
 		for range 64 {
 			k := mustGenerateKey(t, g)
 			x := new(big.Int).SetBytes(k.x)
-			if x.Cmp(big.NewInt(2)) < 0 || x.Cmp(bound) >= 0 {
-				t.Fatalf("%v: exponent out of [2, %d-bit bound)", g, bound.BitLen())
+			if x.BitLen() < minExponentBits || x.Cmp(bound) >= 0 {
+				t.Fatalf("%v: exponent out of [2^%d, %d-bit bound)", g, minExponentBits-1, bound.BitLen())
 			}
 			top = max(top, x.BitLen())
 			pub := new(big.Int).Exp(g.G(), x, g.P())
@@ -59,6 +59,28 @@ func TestGeneratedExponentRange(t *testing.T) {
 		// probability 2^-256: the full range is in use.
 		if top < bound.BitLen()-4 {
 			t.Errorf("%v: largest exponent has %d bits, expected about %d", g, top, bound.BitLen())
+		}
+	}
+}
+
+// TestHasMinBits checks the constant-time length test GenerateKey uses
+// against math/big, at and around every byte boundary.
+func TestHasMinBits(t *testing.T) {
+	for _, size := range []int{1, 2, 24, 25, 32} {
+		for n := 1; n <= size*8; n++ {
+			for _, v := range []*big.Int{
+				big.NewInt(0),
+				new(big.Int).Lsh(big.NewInt(1), uint(n-1)),                                     // 2^(n-1): n bits
+				new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(n-1)), big.NewInt(1)),    // n-1 bits
+				new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(size*8)), big.NewInt(1)), // all ones
+			} {
+				if v.BitLen() > size*8 {
+					continue
+				}
+				if got, want := hasMinBits(paddedBytes(v, size), n), v.BitLen() >= n; got != want {
+					t.Fatalf("hasMinBits(%x, %d) = %t, want %t", v, n, got, want)
+				}
+			}
 		}
 	}
 }

@@ -33,10 +33,12 @@ func (k *PrivateKey) MarshalPKCS8() ([]byte, error) {
 // ParsePKCS8 reads an unencrypted DER PKCS #8 DH private key with either
 // the dhKeyAgreement or the dhpublicnumber OID, as written by
 // [PrivateKey.MarshalPKCS8], OpenSSL or Python cryptography. The group is
-// validated as [ParseParameters] does, and x must lie in [2, q-1], or in
-// [2, p-2] when q is unknown. The public value is recomputed from x. Errors
-// wrap [ErrInvalidParameters] or [ErrInvalidPrivateKey] and never contain
-// key material.
+// validated as [ParseParameters] does, and x must have at least 192 bits
+// and lie below q, or below p-1 when q is unknown: x in [2^191, q-1] or
+// [2^191, p-2] (see "Private exponent sizes" in the package
+// documentation). The public value is recomputed from x. Errors wrap
+// [ErrInvalidParameters] or [ErrInvalidPrivateKey] and never contain key
+// material.
 func ParsePKCS8(der []byte) (*PrivateKey, error) {
 	var info pkcs8
 	if rest, err := asn1.Unmarshal(der, &info); err != nil || len(rest) != 0 {
@@ -64,15 +66,13 @@ func ParsePKCS8(der []byte) (*PrivateKey, error) {
 // math/big; on values this far apart in size they reveal no more than the
 // DER length of x already does.
 func (g *Group) importExponent(x *big.Int) ([]byte, error) {
-	upper := g.q // exclusive bound
+	upper, bound := g.q, "q-1" // upper is exclusive
 	if upper == nil {
-		upper = new(big.Int).Sub(g.p, bigOne)
+		upper, bound = new(big.Int).Sub(g.p, bigOne), "p-2"
 	}
-	if x.Cmp(bigOne) <= 0 || x.Cmp(upper) >= 0 {
-		if g.q == nil {
-			return nil, fmt.Errorf("%w: exponent is outside [2, p-2] for %v", ErrInvalidPrivateKey, g)
-		}
-		return nil, fmt.Errorf("%w: exponent is outside [2, q-1] for %v", ErrInvalidPrivateKey, g)
+	if x.Sign() <= 0 || x.BitLen() < minExponentBits || x.Cmp(upper) >= 0 {
+		return nil, fmt.Errorf("%w: exponent is outside [2^%d, %s] for %v: private exponents need at least %d bits",
+			ErrInvalidPrivateKey, minExponentBits-1, bound, g, minExponentBits)
 	}
 	size := max((g.xBoundBits+7)/8, (x.BitLen()+7)/8)
 	return x.FillBytes(make([]byte, size)), nil
