@@ -16,7 +16,9 @@ type SignOptions struct {
 	// Digest says the message is already the digest of the algorithm's
 	// hash (not available with ed25519).
 	Digest bool
-	// Version is the key version; zero means the primary version.
+	// Version is the key version; zero means the primary version. Verify
+	// needs the version the signature was made with (Signature.KeyVersion)
+	// once the key has been rotated.
 	Version int
 }
 
@@ -29,7 +31,8 @@ type Signature struct {
 	Algorithm  Algorithm `json:"algorithm"`
 }
 
-// Sign signs message with the named key.
+// Sign signs message with the named key's primary version (or
+// opts.Version). On error it returns a nil *Signature.
 func (c *Custodian) Sign(ctx context.Context, name string, message []byte, opts *SignOptions) (*Signature, error) {
 	if opts == nil {
 		opts = &SignOptions{}
@@ -37,14 +40,24 @@ func (c *Custodian) Sign(ctx context.Context, name string, message []byte, opts 
 	var sig *Signature
 	err := c.withSigner(ctx, name, opts, OpSign, func(k algo.Signer, alg Algorithm, v uint32) error {
 		b, err := k.Sign(alg, message, opts.Digest)
+		if err != nil {
+			return err
+		}
 		sig = &Signature{Signature: b, KeyVersion: int(v), Algorithm: alg}
-		return err
+		return nil
 	})
-	return sig, opError(string(OpSign), name, err)
+	if err != nil {
+		return nil, opError(string(OpSign), name, err)
+	}
+	return sig, nil
 }
 
 // Verify checks a signature made by the named key: nil if it verifies,
-// ErrInvalidSignature if it does not.
+// ErrInvalidSignature if it does not. Without opts.Version it checks
+// against the primary version, so once the key has been rotated a
+// signature made earlier fails unless the caller passes the version it was
+// made with: keep Signature.KeyVersion beside the signature and give it as
+// SignOptions.Version.
 func (c *Custodian) Verify(ctx context.Context, name string, message, signature []byte, opts *SignOptions) error {
 	if opts == nil {
 		opts = &SignOptions{}
@@ -123,7 +136,8 @@ type MAC struct {
 	Algorithm  Algorithm `json:"algorithm"`
 }
 
-// MAC computes the HMAC of message under the named key.
+// MAC computes the HMAC of message under the named key. On error it
+// returns a nil *MAC.
 func (c *Custodian) MAC(ctx context.Context, name string, message []byte, opts *MACOptions) (*MAC, error) {
 	if opts == nil {
 		opts = &MACOptions{}
@@ -131,14 +145,22 @@ func (c *Custodian) MAC(ctx context.Context, name string, message []byte, opts *
 	var mac *MAC
 	err := c.withMACer(ctx, name, opts, OpMAC, func(k algo.MACer, alg Algorithm, v uint32) error {
 		tag, err := k.MAC(alg, message)
+		if err != nil {
+			return err
+		}
 		mac = &MAC{MAC: tag, KeyVersion: int(v), Algorithm: alg}
-		return err
+		return nil
 	})
-	return mac, opError(string(OpMAC), name, err)
+	if err != nil {
+		return nil, opError(string(OpMAC), name, err)
+	}
+	return mac, nil
 }
 
 // VerifyMAC checks a MAC in constant time: nil if it verifies,
-// ErrInvalidMAC if it does not.
+// ErrInvalidMAC if it does not. Like Verify, it uses the primary version
+// unless opts.Version names the one the MAC was made with
+// (MAC.KeyVersion).
 func (c *Custodian) VerifyMAC(ctx context.Context, name string, message, mac []byte, opts *MACOptions) error {
 	if opts == nil {
 		opts = &MACOptions{}
