@@ -137,11 +137,11 @@ func TestTamperBitFlips(t *testing.T) {
 				t.Fatalf("the unmodified ciphertext does not decrypt: %v", err)
 			}
 			// Every flip of every header bit, and of every (or, sampled,
-			// many) body bits. For rsa-oaep-sha256 without associated data,
-			// flipping bit 1 of the algorithm byte (0x10 -> 0x12) turns the
-			// ciphertext into an rsa-pkcs1v15 one, which decrypts to garbage
-			// about once in 430 encryptions: see TestTamperRSAOAEPDowngrade,
-			// which shows it deterministically.
+			// many) body bits. For rsa-oaep-sha256, flipping bit 1 of the
+			// algorithm byte (0x10 -> 0x12) names code 0x12, which is
+			// reserved and never valid, so it fails like any other flip;
+			// TestTamperRSAOAEPDowngrade shows, deterministically, why it
+			// must never mean rsa-pkcs1v15.
 			for _, p := range opFlipPositions(len(s.ct), s.tc.sample) {
 				mod := slices.Clone(s.ct)
 				mod[p[0]] ^= 1 << p[1]
@@ -178,19 +178,22 @@ func TestTamperBitFlips(t *testing.T) {
 	}
 }
 
-// TestTamperRSAPKCS1v15 covers the one unauthenticated algorithm of the
-// self-describing form.
+// TestTamperRSAPKCS1v15 covers the one unauthenticated encryption
+// algorithm, which exists only in the raw form.
 //
 // PKCS #1 v1.5 encryption (RFC 8017, 7.2) has no integrity: decryption
 // only checks the padding's shape (0x00 0x02, eight or more non-zero
-// bytes, 0x00), and it binds no label, so the ciphertext header is not
+// bytes, 0x00), and it binds no label, so a ciphertext header could not be
 // authenticated either. A flipped bit in the RSA ciphertext gives an
 // unrelated RSA input whose decryption is well-formed with probability
 // about 2^-16, yielding garbage plaintext; and since encryption needs only
 // the public key, anyone can make a ciphertext that decrypts to a plaintext
-// of their choice. So bit flips cannot be guaranteed to be detected, and
-// this test asserts instead that the algorithm refuses associated data,
-// rather than accepting and silently not binding it.
+// of their choice. Bit flips cannot be guaranteed to be detected, so
+// rsa-pkcs1v15 has no self-describing form (its would-be code 0x12 is
+// reserved, never valid). This test asserts that every form refuses
+// associated data rather than accepting and silently not binding it, that
+// Encrypt refuses the algorithm, and that a raw ciphertext put under a
+// header with code 0x12 fails with ErrInvalidCiphertext.
 func TestTamperRSAPKCS1v15(t *testing.T) {
 	c := opNewCustodian(t, nil)
 	ctx := t.Context()
@@ -219,22 +222,24 @@ func TestTamperRSAPKCS1v15(t *testing.T) {
 }
 
 // TestTamperRSAOAEPDowngrade: the envelope promises that changing any
-// header byte makes decryption fail. An rsa-oaep-sha256 ciphertext whose
-// algorithm byte is changed from 0x10 to 0x12 (one bit) is decrypted as
-// rsa-pkcs1v15, which neither checks the OAEP label nor binds the header.
-// Whenever the OAEP-encoded block happens to look like PKCS #1 v1.5 padding
-// (about 1 in 430 random OAEP encryptions), Decrypt returns garbage instead
-// of ErrInvalidCiphertext.
+// header byte makes decryption fail. Code 0x12, one bit away from
+// rsa-oaep-sha256's 0x10, once named rsa-pkcs1v15, which neither checks the
+// OAEP label nor binds the header: whenever the OAEP-encoded block happened
+// to look like PKCS #1 v1.5 padding (about 1 in 430 random OAEP
+// encryptions), Decrypt returned garbage instead of ErrInvalidCiphertext.
+// 0x12 is now reserved and never valid; this test keeps it so, with a
+// ciphertext built to be such a block.
 //
-// Worse, it means that every key allowing rsa-pkcs1v15 decryption answers
+// Worse, it meant that every key allowing rsa-pkcs1v15 decryption answered
 // Bleichenbacher's question (is this RSA input PKCS #1 v1.5 conforming?)
 // about the OAEP ciphertexts of the same key: by multiplying the body by
-// s^e and asking Decrypt, a caller with decrypt permission recovers the
-// OAEP block of any ciphertext, and so its plaintext without the
+// s^e and asking Decrypt, a caller with decrypt permission could recover
+// the OAEP block of any ciphertext, and so its plaintext without the
 // associated data the OAEP label was meant to require. The same oracle
 // is an RSA private-key oracle, which would forge signatures with the key
 // if it could sign: RSA keys therefore have one usage, encrypt or sign
-// (usage_test.go).
+// (usage_test.go), since DecryptRaw with rsa-pkcs1v15 remains such an
+// oracle for whoever may call it.
 //
 // The test builds a genuine rsa-oaep-sha256 ciphertext (RFC 8017, 7.1.1,
 // with a seed chosen among random ones so that the block has that shape),
@@ -256,7 +261,7 @@ func TestTamperRSAOAEPDowngrade(t *testing.T) {
 		t.Fatalf("the constructed ciphertext is not a valid rsa-oaep-sha256 ciphertext: %v", err)
 	}
 	downgraded := slices.Clone(ct)
-	downgraded[1] ^= 0x02 // rsa-oaep-sha256 (0x10) -> rsa-pkcs1v15 (0x12)
+	downgraded[1] ^= 0x02 // rsa-oaep-sha256 (0x10) -> 0x12, reserved (once rsa-pkcs1v15)
 	pt, err := c.Decrypt(ctx, downgraded, nil)
 	if err == nil {
 		t.Fatalf("an rsa-oaep-sha256 ciphertext with its algorithm byte changed to rsa-pkcs1v15 decrypts (to %d bytes of the OAEP block): "+
