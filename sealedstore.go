@@ -45,11 +45,10 @@ func (s *sealedStore) Update(ctx context.Context, k store.Key, versions []store.
 }
 
 func (s *sealedStore) write(k store.Key, versions []store.Version, put func(store.Key, []store.Version) (store.Key, error)) (store.Key, error) {
-	v, err := s.c.unsealed()
+	v, err := s.c.writeVault()
 	if err != nil {
 		return store.Key{}, err
 	}
-	v.writers.RLock()
 	defer v.writers.RUnlock()
 	if versions, err = v.resealVersions(k, versions); err != nil {
 		return store.Key{}, err
@@ -58,6 +57,25 @@ func (s *sealedStore) write(k store.Key, versions []store.Version, put func(stor
 		return store.Key{}, err
 	}
 	return put(k, versions)
+}
+
+// writeVault returns the current vault with its writers lock read-held.
+// It checks, under the lock, that the vault is still current: a root
+// rotation swaps the vault before it waits for the old one's writers, so
+// a writer that locks the old vault after that wait would seal under the
+// old term behind the re-sealing walk's back.
+func (c *Custodian) writeVault() (*vault, error) {
+	for {
+		v, err := c.unsealed()
+		if err != nil {
+			return nil, err
+		}
+		v.writers.RLock()
+		if c.vault.Load() == v {
+			return v, nil
+		}
+		v.writers.RUnlock()
+	}
 }
 
 // resealVersions returns versions with every material sealed under the
