@@ -2,10 +2,12 @@ package custodian
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -21,17 +23,22 @@ import (
 
 // A backup file is:
 //
-//	"KCBACKUP" | 0x01 | uint32 len | header (JSON) | uint16 len | wrapped file key | chunks
+//	"KCBACKUP" | 0x01 | uint32 len | header (JSON) | uint16 len | wrapped file key | digest | chunks
 //
 // The header says how to recover the root key (the seal kind, its check
 // value, and for a wrapping seal the wrapped root key). The file key, 32
 // random bytes, is sealed with AES-256-GCM under the root key with the
 // magic, version and header as associated data, so that no byte of the
-// header can change unnoticed. The rest is the STREAM construction (as in
-// age, or Hoang et al. 2015) over AES-256-GCM with the file key: chunks
-// of at most 64 KiB, each "uint32 len | sealed chunk", the nonce an
-// 88-bit big-endian chunk counter and a last-chunk flag byte; a reordered,
-// dropped, truncated or appended chunk fails to open.
+// header can change unnoticed. That check needs the root key, which the
+// header itself helps recover; so the digest, SHA-256 of every byte
+// before it, tells a damaged header apart from a wrong key file or wrong
+// shares before the seal is asked. It is no defence against forgery: a
+// forged header fails as a wrong key would. The rest is the STREAM
+// construction (as in age, or Hoang et al. 2015) over AES-256-GCM with
+// the file key: chunks of at most 64 KiB, each "uint32 len | sealed
+// chunk", the nonce an 88-bit big-endian chunk counter and a last-chunk
+// flag byte; a reordered, dropped, truncated or appended chunk fails to
+// open.
 //
 // The plaintext is a sequence of records, "type byte | uint32 len | JSON":
 // 'm' a meta record (the root record among them), 'k' a key with its
@@ -109,20 +116,29 @@ type BackupResult struct {
 // Backup writes a consistent backup of the whole store to w, while
 // operations go on. The file is encrypted and authenticated: restoring it
 // needs the root key (a quorum of shares, or the key file). It needs the
-// Custodian unsealed.
+// Custodian unsealed; a Seal while it runs does not stop it, since it
+// finishes under the root key it began with. If it fails, w holds part of
+// a file that Restore refuses.
 func (c *Custodian) Backup(ctx context.Context, w io.Writer) (*BackupResult, error) {
 	res, err := c.backup(ctx, w)
 	return res, opError("backup", "", err)
 }
 
 func (c *Custodian) backup(ctx context.Context, w io.Writer) (*BackupResult, error) {
+	// A copy: Seal wipes the custodian's root key in place, and a backup
+	// already running finishes with the key it began with, as other
+	// operations do, rather than wrap its file key under zeros.
 	c.sealing.Lock()
-	root, ephemeral := c.root.root, c.root.ephemeral
+	root, ephemeral := secret.New(secret.Reveal(c.root.root)), c.root.ephemeral
 	c.sealing.Unlock()
+	defer root.Wipe()
 	if ephemeral {
 		return nil, fmt.Errorf("%w: an in-memory Custodian's root key dies with it; its backup could never be restored", ErrUnsupportedOperation)
 	}
 	if root.IsZero() {
+		if c.closed.Load() {
+			return nil, ErrClosed
+		}
 		return nil, ErrSealed
 	}
 	var (
@@ -250,6 +266,7 @@ func restore(ctx context.Context, r io.Reader, opts RestoreOptions) (*BackupResu
 	if err != nil {
 		return nil, err
 	}
+	defer br.root.Wipe()
 	var (
 		res BackupResult
 		b   *barrier.Barrier
@@ -388,8 +405,9 @@ func newStreamWriter(w io.Writer, root secret.Bytes, h backupHeader) (*streamWri
 	if err != nil {
 		return nil, err
 	}
-	out := binary.BigEndian.AppendUint16(prefix, uint16(len(wrapped)))
-	if _, err := w.Write(append(out, wrapped...)); err != nil {
+	out := append(binary.BigEndian.AppendUint16(prefix, uint16(len(wrapped))), wrapped...)
+	digest := sha256.Sum256(out)
+	if _, err := w.Write(append(out, digest[:]...)); err != nil {
 		return nil, err
 	}
 	a, err := newGCM(fileKey)
@@ -463,15 +481,26 @@ func newStreamReader(r *bufio.Reader, rootFor func(backupHeader) (secret.Bytes, 
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		return nil, errBackupCorrupt
 	}
-	if err := json.Unmarshal(hdr, &h); err != nil || h.Format != backupFormat {
-		return nil, errBackupCorrupt
-	}
 	var wl [2]byte
 	if _, err := io.ReadFull(r, wl[:]); err != nil {
 		return nil, errBackupCorrupt
 	}
 	wrapped := make([]byte, binary.BigEndian.Uint16(wl[:]))
 	if _, err := io.ReadFull(r, wrapped); err != nil {
+		return nil, errBackupCorrupt
+	}
+	var digest [sha256.Size]byte
+	if _, err := io.ReadFull(r, digest[:]); err != nil {
+		return nil, errBackupCorrupt
+	}
+	d := sha256.New()
+	for _, p := range [][]byte{prefix, hdr, wl[:], wrapped} {
+		d.Write(p)
+	}
+	if !bytes.Equal(d.Sum(nil), digest[:]) {
+		return nil, errBackupCorrupt
+	}
+	if err := json.Unmarshal(hdr, &h); err != nil || h.Format != backupFormat {
 		return nil, errBackupCorrupt
 	}
 	root, err := rootFor(h)
