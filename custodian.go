@@ -219,18 +219,25 @@ func (c *Custodian) publishEntry(rec store.Key) (*entry, error) {
 	v.publish.Lock()
 	defer v.publish.Unlock()
 	v.epoch.Add(1)
-	v.insertLocked(e)
+	v.insertLocked(e, false)
 	return e, nil
 }
 
 // insertLocked caches e unless the cache holds something newer. The caller
-// holds v.publish.
-func (v *vault) insertLocked(e *entry) {
+// holds v.publish. holder says that the store gave e as the holder of its
+// name (a lookup by name); a record read by id or just written is cached
+// under its name only if it is live, or replaces the same key's entry: a
+// tombstone read by id (to decrypt an old ciphertext) must not shadow the
+// live key that took its name.
+func (v *vault) insertLocked(e *entry, holder bool) {
 	if old, ok := v.byID.Peek(e.rec.ID); ok && old.rec.Revision > e.rec.Revision {
 		return
 	}
 	v.byID.Add(e.rec.ID, e)
-	if old, ok := v.byName.Peek(e.rec.Name); !ok || supersedes(e, old) {
+	old, ok := v.byName.Peek(e.rec.Name)
+	switch {
+	case ok && supersedes(e, old),
+		!ok && (holder || e.rec.State != string(StateDestroyed)):
 		v.byName.Add(e.rec.Name, e)
 	}
 }
@@ -259,7 +266,7 @@ func (c *Custodian) resolve(ctx context.Context, name string) (*entry, error) {
 	if err := validateName(name); err != nil {
 		return nil, err
 	}
-	return v.load(func() (store.Key, error) { return c.store.Lookup(ctx, name) })
+	return v.load(true, func() (store.Key, error) { return c.store.Lookup(ctx, name) })
 }
 
 // resolveID returns the snapshot of the key with the given id.
@@ -271,10 +278,10 @@ func (c *Custodian) resolveID(ctx context.Context, id string) (*entry, error) {
 	if e, ok := v.byID.Get(id); ok {
 		return e, nil
 	}
-	return v.load(func() (store.Key, error) { return c.store.Get(ctx, id) })
+	return v.load(false, func() (store.Key, error) { return c.store.Get(ctx, id) })
 }
 
-func (v *vault) load(get func() (store.Key, error)) (*entry, error) {
+func (v *vault) load(byName bool, get func() (store.Key, error)) (*entry, error) {
 	epoch := v.epoch.Load()
 	rec, err := get()
 	if errors.Is(err, store.ErrNotFound) {
@@ -291,7 +298,7 @@ func (v *vault) load(get func() (store.Key, error)) (*entry, error) {
 	// them and is then overwritten by this older read.
 	v.publish.Lock()
 	if v.epoch.Load() == epoch {
-		v.insertLocked(e)
+		v.insertLocked(e, byName)
 	}
 	v.publish.Unlock()
 	return e, nil
