@@ -59,6 +59,8 @@ var (
 	// ErrIntegrity: a stored record fails its check under the root key:
 	// the store was modified outside KeyCustodian, or is damaged.
 	ErrIntegrity = errors.New("stored record fails its integrity check")
+	// ErrInvalidToken: the root token given is missing or wrong.
+	ErrInvalidToken = errors.New("missing or invalid token")
 	// ErrClosed: the Custodian was closed.
 	ErrClosed = errors.New("custodian is closed")
 )

@@ -38,6 +38,11 @@ type rootRecord struct {
 	Terms       []uint32  `json:"terms"`
 	Initialized time.Time `json:"initialized"`
 	RootChanged time.Time `json:"root_changed"`
+	// TokenHash is SHA-256 of the root token, and TokenMAC an HMAC of it
+	// under the root key, so that whoever can write to the store cannot
+	// put in a token of their own.
+	TokenHash []byte `json:"token_hash,omitempty"`
+	TokenMAC  []byte `json:"token_mac,omitempty"`
 }
 
 const rootFormat = 1
@@ -53,6 +58,11 @@ type rootState struct {
 	keyring barrier.Keyring
 	// pending holds the shares given so far toward unsealing.
 	pending []secret.Bytes
+	// token is the root token's hash, verified against its MAC at
+	// unseal; nil if the store has none, or a forged one.
+	token []byte
+	// tokenReload is when the token was last read again from the store.
+	tokenReload time.Time
 }
 
 // Status describes the seal.
@@ -166,6 +176,9 @@ type InitResult struct {
 	// that unseals by itself.
 	Shares    []Secret `json:"shares,omitempty"`
 	Threshold int      `json:"threshold,omitempty"`
+	// RootToken (Init only) authenticates the server's administrator; see
+	// CheckRootToken. It is shown this once and stored only as a hash.
+	RootToken Secret `json:"root_token,omitzero"`
 }
 
 // Init generates the root key and the keyring, and protects the root key
@@ -193,11 +206,16 @@ func (c *Custodian) Init(ctx context.Context, opts InitOptions) (*InitResult, er
 		return nil, err
 	}
 	now := c.now().UTC()
-	rec := &rootRecord{Format: rootFormat, Seal: c.seal.Type(), Initialized: now}
+	token, err := newRootToken()
+	if err != nil {
+		return nil, err
+	}
+	rec := &rootRecord{Format: rootFormat, Seal: c.seal.Type(), Initialized: now, TokenHash: tokenHash(token)}
 	res, err := c.protectRoot(ctx, rec, root, kr, opts.Shares, opts.Threshold)
 	if err != nil {
 		return nil, opError("init", "", err)
 	}
+	res.RootToken = token
 	if err := c.writeRoot(ctx, nil, rec); err != nil {
 		return nil, opError("init", "", err)
 	}
@@ -205,6 +223,7 @@ func (c *Custodian) Init(ctx context.Context, opts InitOptions) (*InitResult, er
 		if err := c.install(root, kr, true); err != nil {
 			return nil, opError("init", "", err)
 		}
+		c.root.token = rec.TokenHash
 	}
 	return res, nil
 }
@@ -223,6 +242,9 @@ func (c *Custodian) protectRoot(ctx context.Context, rec *rootRecord, root secre
 		rec.Terms = append(rec.Terms, t.Number)
 	}
 	rec.RootChanged = c.now().UTC()
+	if rec.TokenHash != nil {
+		rec.TokenMAC = tokenMAC(root, rec.TokenHash)
+	}
 	res := &InitResult{}
 	switch s := c.seal.(type) {
 	case seal.Splitter:
@@ -308,6 +330,7 @@ func (c *Custodian) unseal(ctx context.Context, share []byte) (*Status, error) {
 	if err := c.install(root, kr, true); err != nil {
 		return nil, err
 	}
+	c.root.token = verifiedToken(root, rec)
 	return c.statusLocked(rec), nil
 }
 

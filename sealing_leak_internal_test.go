@@ -26,7 +26,7 @@ func TestSecretLeakSealing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := map[string][]byte{}
+	secrets := map[string][]byte{"root token": secret.Reveal(res.RootToken)}
 	shares := make([][]byte, len(res.Shares))
 	for i, s := range res.Shares {
 		shares[i] = secret.Reveal(s)
