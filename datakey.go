@@ -74,7 +74,7 @@ func (c *Custodian) dataKey(ctx context.Context, name string, opts *DataKeyOptio
 }
 
 // Random returns n bytes from crypto/rand, 1 <= n <= MaxRandomBytes.
-func (c *Custodian) Random(n int) ([]byte, error) {
+func (c *Custodian) Random(_ context.Context, n int) ([]byte, error) {
 	b, err := randomBytes(n)
 	return b, opError("random", "", err)
 }

@@ -152,7 +152,7 @@ func TestInteropAESCBCOpenSSL(t *testing.T) {
 			t.Errorf("openssl enc -d of EncryptDataAES(%q) = %q, %v", text, out, err)
 		}
 
-		iv := opMust(c.Random(16))(t)
+		iv := opMust(c.Random(bgCtx, 16))(t)
 		ptFile := opWrite(t, dir, fmt.Sprintf("pt%d", i), []byte(text))
 		ct, err := opRun(openssl, "enc", "-aes-256-cbc", "-K", hex.EncodeToString(key), "-iv", hex.EncodeToString(iv), "-in", ptFile)
 		if err != nil {

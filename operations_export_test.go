@@ -284,16 +284,16 @@ func TestOpImportValidation(t *testing.T) {
 func TestOpRandom(t *testing.T) {
 	c := opNewCustodian(t, nil)
 	for _, n := range []int{1, 32, custodian.MaxRandomBytes} {
-		if b := opMust(c.Random(n))(t); len(b) != n {
+		if b := opMust(c.Random(bgCtx, n))(t); len(b) != n {
 			t.Errorf("Random(%d) gave %d bytes", n, len(b))
 		}
 	}
-	a, b := opMust(c.Random(32))(t), opMust(c.Random(32))(t)
+	a, b := opMust(c.Random(bgCtx, 32))(t), opMust(c.Random(bgCtx, 32))(t)
 	if bytes.Equal(a, b) || bytes.Equal(a, make([]byte, 32)) {
 		t.Error("Random(32) repeats or is zero")
 	}
 	for _, n := range []int{0, -1, custodian.MaxRandomBytes + 1} {
-		_, err := c.Random(n)
+		_, err := c.Random(bgCtx, n)
 		opExpect(t, err, custodian.ErrInvalidArgument)
 	}
 }
