@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +121,7 @@ type entry struct {
 	spec    *algo.Spec
 	kid     envelope.KeyID
 	primary atomic.Pointer[algo.Key] // loaded primary version, filled lazily
+	binding string                   // materialBinding(rec)
 }
 
 // versionRef names a loaded key version. It includes the material's
@@ -199,7 +201,7 @@ func newEntry(rec store.Key) (*entry, error) {
 	if !ok {
 		return nil, fmt.Errorf("stored key has unknown type %q", rec.Type)
 	}
-	e := &entry{rec: rec, spec: spec}
+	e := &entry{rec: rec, spec: spec, binding: materialBinding(rec)}
 	if _, err := hex.Decode(e.kid[:], []byte(rec.ID)); err != nil || len(rec.ID) != 2*envelope.KeyIDSize {
 		return nil, fmt.Errorf("stored key has malformed id %q", rec.ID)
 	}
@@ -315,8 +317,7 @@ func (c *Custodian) loadVersion(ctx context.Context, e *entry, n uint32) (algo.K
 	if err != nil {
 		return nil, err
 	}
-	binding := materialBinding(e.rec)
-	ref := versionRef{id: e.rec.ID, version: n, binding: binding}
+	ref := versionRef{id: e.rec.ID, version: n, binding: e.binding}
 	k, ok := vt.versions.Get(ref)
 	if !ok {
 		epoch := vt.epoch.Load()
@@ -426,7 +427,7 @@ func (c *Custodian) sealVersion(rec *store.Key, n uint32, m secret.Bytes, now ti
 // materialBinding is what a sealed version is bound to besides its key id
 // and number: the key's immutable type, usage and exportability.
 func materialBinding(rec store.Key) string {
-	return fmt.Sprintf("type=%s usage=%s exportable=%t", rec.Type, rec.Usage, rec.Exportable)
+	return "type=" + rec.Type + " usage=" + rec.Usage + " exportable=" + strconv.FormatBool(rec.Exportable)
 }
 
 func newKeyID() (string, error) {

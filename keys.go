@@ -332,12 +332,12 @@ func (c *Custodian) CancelKeyDeletion(ctx context.Context, name string) (*Key, e
 // window has passed. Its metadata remains as a tombstone, and its name may
 // be given to a new key.
 func (c *Custodian) DestroyKey(ctx context.Context, name string) (*Key, error) {
-	var id string
+	var destroyed store.Key
 	k, err := c.transitionVersions(ctx, name, OpDestroy, func(rec *store.Key, now time.Time) ([]store.Version, error) {
 		if now.Before(rec.DeletionDate) {
 			return nil, fmt.Errorf("%w: deletion window ends at %s", ErrInvalidKeyState, rec.DeletionDate.Format(time.RFC3339))
 		}
-		id = rec.ID
+		destroyed = *rec
 		rec.StateBeforeDeletion = ""
 		if err := setState(rec, StateDestroyed); err != nil {
 			return nil, err
@@ -349,7 +349,7 @@ func (c *Custodian) DestroyKey(ctx context.Context, name string) (*Key, error) {
 		return vs, err
 	})
 	if err == nil {
-		c.forgetVersions(id)
+		c.forgetVersions(destroyed)
 	}
 	return k, err
 }
@@ -386,16 +386,17 @@ func (c *Custodian) DestroyDueKeys(ctx context.Context) (int, error) {
 	}
 }
 
-// forgetVersions drops a destroyed key's loaded versions from the cache.
-func (c *Custodian) forgetVersions(id string) {
+// forgetVersions drops a destroyed key's loaded versions from the cache,
+// each by its exact entry: a walk of the whole cache would cost every
+// destruction time in proportion to the cache size.
+func (c *Custodian) forgetVersions(rec store.Key) {
 	v := c.vault.Load()
 	if v == nil {
 		return
 	}
-	for _, ref := range v.versions.Keys() {
-		if ref.id == id {
-			v.versions.Remove(ref)
-		}
+	binding := materialBinding(rec)
+	for n := uint32(1); n <= rec.LatestVersion; n++ {
+		v.versions.Remove(versionRef{id: rec.ID, version: n, binding: binding})
 	}
 }
 
