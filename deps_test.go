@@ -27,18 +27,21 @@ const dpModule = "github.com/keycustodian/custodian"
 // module's packages and tests may use. Adding a dependency means adding it
 // here, on purpose, with the reason.
 var dpThirdParty = map[string]string{
-	"filippo.io/bigmod":                  "constant-time modular arithmetic for finite-field DH",
-	"golang.org/x/crypto":                "ChaCha20-Poly1305",
-	"github.com/hashicorp/golang-lru/v2": "the key and key-version caches",
-	"golang.org/x/sys":                   "CPU feature detection for golang.org/x/crypto",
-	"go.etcd.io/bbolt":                   "the embedded default store (store/bolt)",
-	"github.com/jackc/pgx/v5":            "the PostgreSQL store (store/postgres): driver and connection pool",
-	"github.com/jackc/pgpassfile":        "pgx: passwords from ~/.pgpass, as libpq reads them",
-	"github.com/jackc/pgservicefile":     "pgx: connection services from pg_service.conf, as libpq reads them",
-	"github.com/jackc/puddle/v2":         "pgx: the resource pool under pgxpool",
-	"golang.org/x/sync":                  "puddle: a weighted semaphore bounding the pool",
-	"golang.org/x/text":                  "pgx: SASLprep (secure/precis) of passwords for SCRAM authentication",
-	"github.com/openbao/openbao/sdk/v2":  "Shamir secret sharing of the root key (seal/shamir; MPL-2.0, helper/shamir only)",
+	"filippo.io/bigmod":                    "constant-time modular arithmetic for finite-field DH",
+	"golang.org/x/crypto":                  "ChaCha20-Poly1305",
+	"github.com/hashicorp/golang-lru/v2":   "the key and key-version caches",
+	"golang.org/x/sys":                     "CPU feature detection for golang.org/x/crypto",
+	"go.etcd.io/bbolt":                     "the embedded default store (store/bolt)",
+	"github.com/jackc/pgx/v5":              "the PostgreSQL store (store/postgres): driver and connection pool",
+	"github.com/jackc/pgpassfile":          "pgx: passwords from ~/.pgpass, as libpq reads them",
+	"github.com/jackc/pgservicefile":       "pgx: connection services from pg_service.conf, as libpq reads them",
+	"github.com/jackc/puddle/v2":           "pgx: the resource pool under pgxpool",
+	"golang.org/x/sync":                    "puddle: a weighted semaphore bounding the pool",
+	"golang.org/x/text":                    "pgx: SASLprep (secure/precis) of passwords for SCRAM authentication",
+	"github.com/openbao/openbao/sdk/v2":    "Shamir secret sharing of the root key (seal/shamir; MPL-2.0, helper/shamir only)",
+	"github.com/spf13/cobra":               "the custodian CLI's command tree: nested subcommands, help, shell completion (internal/cli)",
+	"github.com/spf13/pflag":               "cobra's POSIX flags; internal/cli defines the server's flags from the service's settings with it",
+	"github.com/inconshreveable/mousetrap": "cobra, on Windows only: tells a double-clicked binary from one run in a console",
 }
 
 // dpCryptoModules are third-party modules that supply cryptography. Like
