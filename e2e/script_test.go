@@ -91,7 +91,7 @@ func (s *script) fatalf(format string, args ...any) {
 }
 
 // fields splits a line into words; 'single quotes' keep spaces and are
-// removed, and '' inside them is one quote; $WORK is the script's
+// removed, and a doubled quote inside them is one quote; $WORK is the script's
 // directory.
 func (s *script) fields(line string) []string {
 	var out []string
