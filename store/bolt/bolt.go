@@ -38,11 +38,15 @@ type Options struct {
 	// Timeout is how long Open waits for the file lock before failing
 	// with ErrLocked. Zero means one second; it must not be negative.
 	Timeout time.Duration
-	// MaxBatchDelay is how long a write waits for others to join its
-	// commit. Zero means bbolt's default (10ms).
+	// MaxBatchDelay is how long a commit waits, before it begins, for
+	// more writes to join it, unless MaxBatchSize writes are already
+	// queued. Zero, the default, means no wait: writes that arrive while
+	// a commit is in flight already share the next one (see the package
+	// documentation), so a delay only slows a lone writer. (Before group
+	// commit was the store's own, zero meant bbolt's 10ms.)
 	MaxBatchDelay time.Duration
-	// MaxBatchSize is the most writes in one commit. Zero means bbolt's
-	// default (1000).
+	// MaxBatchSize is the most writes in one commit. Zero means
+	// DefaultMaxBatchSize.
 	MaxBatchSize int
 	// InitialMmapSize is how much of the file bbolt maps at first; a
 	// write that grows the file past the mapped size waits for open read
@@ -67,13 +71,17 @@ func (o Options) check() (Options, error) {
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.MaxBatchSize == 0 {
+		o.MaxBatchSize = DefaultMaxBatchSize
+	}
 	return o, nil
 }
 
 // Store is a [store.Store] in a bbolt file. It is safe for concurrent use.
 type Store struct {
-	db   *bolt.DB
-	path string
+	db      *bolt.DB
+	path    string
+	commits *committer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -95,17 +103,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt store %s: open: %w", path, err)
 	}
-	if opts.MaxBatchDelay > 0 {
-		db.MaxBatchDelay = opts.MaxBatchDelay
-	}
-	if opts.MaxBatchSize > 0 {
-		db.MaxBatchSize = opts.MaxBatchSize
-	}
 	if err := db.Update(initLayout); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bolt store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, commits: newCommitter(db, opts.MaxBatchSize, opts.MaxBatchDelay)}, nil
 }
 
 // initLayout creates the buckets of a new file and checks the layout
@@ -193,30 +195,26 @@ func putKey(tx *bolt.Tx, k store.Key, versions []store.Version) error {
 	return nil
 }
 
-// write runs fn in a batched read-write transaction. fn reports a refusal
-// (ErrExists, ErrConflict, …) through its result, not its return value, and
-// makes no change before deciding to refuse: bbolt rolls back a whole batch
-// and replays it when any function in it returns an error, so returning
-// refusals would make one conflicting writer cost every writer batched
-// with it. fn may run more than once and must not depend on earlier runs.
+// write runs fn in a read-write transaction shared with concurrent
+// writers (see committer) and returns once that transaction is committed
+// and fsync'd, or has failed. fn reports a refusal (ErrExists,
+// ErrConflict, …) through its result, not as a *txFailure, and makes no
+// change before deciding to refuse: a refusal then costs nothing to the
+// writes sharing the transaction, whereas a failure rolls it back and
+// makes them run again. So fn may run more than once and must not depend
+// on earlier runs.
+//
+// write returns ctx's error only if ctx ended before fn was taken into a
+// transaction; once taken, it waits for the outcome.
 func (s *Store) write(ctx context.Context, fn func(tx *bolt.Tx) (store.Key, error)) (store.Key, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Key{}, err
 	}
-	var (
-		out    store.Key
-		refuse error
-	)
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		out, refuse = store.Key{}, nil
-		k, err := fn(tx)
-		var failure *txFailure
-		if errors.As(err, &failure) {
-			return failure.err
-		}
-		out, refuse = k, err
-		return nil
-	})
+	p, err := s.commits.do(ctx, fn)
+	if err != nil {
+		return store.Key{}, err
+	}
+	out, refuse, err := p.result()
 	if err != nil {
 		return store.Key{}, fmt.Errorf("bolt store %s: commit: %w", s.path, err)
 	}

@@ -15,9 +15,8 @@ import (
 	"github.com/keycustodian/custodian/store/storetest"
 )
 
-// testOptions keep the batch delay short so that the suite's
-// read-modify-write loops stay fast; durability is unchanged.
-var testOptions = bolt.Options{MaxBatchDelay: time.Millisecond}
+// testOptions are the defaults: group commit has no delay to shorten.
+var testOptions = bolt.Options{}
 
 func open(t testing.TB, path string, opts bolt.Options) *bolt.Store {
 	t.Helper()
@@ -34,14 +33,12 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-// TestConformanceDefaultBatchDelay runs the suite once with bbolt's own
-// batch settings, the ones a default Open uses.
-func TestConformanceDefaultBatchDelay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the default 10ms batch delay makes this slower; skipped with -short")
-	}
+// TestConformanceSmallBatches runs the suite with commits of at most two
+// writes and a wait for company before each, so that its concurrent
+// writers queue behind one another.
+func TestConformanceSmallBatches(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "keys.db"), bolt.Options{})
+		return open(t, filepath.Join(t.TempDir(), "keys.db"), bolt.Options{MaxBatchSize: 2, MaxBatchDelay: 100 * time.Microsecond})
 	})
 }
 
