@@ -34,6 +34,7 @@ const maxResponse = 128 << 20
 // call is one API call.
 type call struct {
 	route string // api route name
+	op    string // the library's name of the operation, if not opNames'
 	name  string // the {name} path wildcard
 	query url.Values
 	// body is marshalled to JSON once and sent again as is on a retry.
@@ -59,6 +60,28 @@ type call struct {
 
 func newCall(route string) *call {
 	return &call{route: route, retry: retryable[route]}
+}
+
+// opNames are the library's operation names, for the errors the client
+// makes itself: the same words as the library's errors for the same call.
+var opNames = map[string]string{
+	api.RouteImportKey: "import", api.RouteGetKey: "get", api.RouteUpdateKey: "update",
+	api.RouteRotateKey: "rotate", api.RouteEnableKey: "enable", api.RouteDisableKey: "disable",
+	api.RouteRevokeKey: "revoke", api.RouteScheduleDel: "schedule-deletion", api.RouteCancelDel: "cancel-deletion",
+	api.RouteDestroyKey: "destroy", api.RoutePublicKey: "public-key", api.RouteExportKey: "export",
+	api.RouteEncrypt: "encrypt", api.RouteDecryptKey: "decrypt", api.RouteDataKey: "generate-data-key",
+	api.RouteSign: "sign", api.RouteVerify: "verify", api.RouteMAC: "mac", api.RouteVerifyMAC: "verify-mac",
+	api.RouteAgree: "agree",
+}
+
+func (cl *call) opName() string {
+	if cl.op != "" {
+		return cl.op
+	}
+	if op, ok := opNames[cl.route]; ok {
+		return op
+	}
+	return cl.route
 }
 
 // do runs a call, retrying it while that is allowed and the failure
@@ -108,7 +131,7 @@ func (c *Client) url(r api.Route, cl *call) (*url.URL, error) {
 		// redirected away by the server's router; the library refuses
 		// each as an invalid name.
 		if cl.name == "" || cl.name == "." || cl.name == ".." {
-			return nil, &custodian.Error{Op: r.Name, Key: cl.name,
+			return nil, &custodian.Error{Op: cl.opName(), Key: cl.name,
 				Err: fmt.Errorf("%w: key name must be 1 to %d characters of A-Z a-z 0-9 . _ / -, starting with a letter or digit", custodian.ErrInvalidArgument, custodian.MaxNameLength)}
 		}
 		path = strings.Replace(path, "{name}", url.PathEscape(cl.name), 1)

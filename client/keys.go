@@ -150,16 +150,18 @@ func (c *Client) RevokeKey(ctx context.Context, name string) (*custodian.Key, er
 // window must be a whole number of days (7 to 30).
 func (c *Client) ScheduleKeyDeletion(ctx context.Context, name string, window time.Duration) (*custodian.Key, error) {
 	const day = 24 * time.Hour
-	if window%day != 0 {
-		return nil, &custodian.Error{Op: string(custodian.OpScheduleDeletion), Key: name,
-			Err: fmt.Errorf("%w: deletion window %s is not a whole number of days, which is all the API carries", custodian.ErrInvalidArgument, window)}
+	refuse := func(format string, args ...any) error {
+		return &custodian.Error{Op: string(custodian.OpScheduleDeletion), Key: name,
+			Err: fmt.Errorf("%w: "+format, append([]any{custodian.ErrInvalidArgument}, args...)...)}
 	}
-	if window < 0 {
-		// Negative days would read as "not given" on the wire; the
-		// library refuses the window as out of range.
-		return nil, &custodian.Error{Op: string(custodian.OpScheduleDeletion), Key: name,
-			Err: fmt.Errorf("%w: deletion window %s must be between %d and %d days", custodian.ErrInvalidArgument, window,
-				custodian.MinDeletionWindow/day, custodian.MaxDeletionWindow/day)}
+	switch {
+	case window != 0 && (window < custodian.MinDeletionWindow || window > custodian.MaxDeletionWindow):
+		// The library's refusal, word for word; a negative window would
+		// otherwise reach the server as a count it refuses differently.
+		return nil, refuse("deletion window %s must be between %d and %d days", window,
+			custodian.MinDeletionWindow/day, custodian.MaxDeletionWindow/day)
+	case window%day != 0:
+		return nil, refuse("deletion window %s is not a whole number of days, which is all the API carries", window)
 	}
 	cl := newCall(api.RouteScheduleDel)
 	cl.name = name

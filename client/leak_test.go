@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keycustodian/custodian/api"
 	"github.com/keycustodian/custodian/client"
@@ -48,7 +49,7 @@ func TestNoLeaks(t *testing.T) {
 	}
 
 	opts := client.Options{Token: token, CACertPEM: ca.pem, ClientCertFile: writeFile(t, "c.pem", certPEM),
-		ClientKeyFile: writeFile(t, "k.pem", keyPEM), ServerName: "kms.test"}
+		ClientKeyFile: writeFile(t, "k.pem", keyPEM), ServerName: "kms.test", RetryBackoff: time.Millisecond}
 	c, err := client.New("https://127.0.0.1:1", opts)
 	if err != nil {
 		t.Fatal(err)

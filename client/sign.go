@@ -117,7 +117,7 @@ func (c *Client) DeriveKey(ctx context.Context, name string, peer []byte, newNam
 		opts = &custodian.DeriveOptions{}
 	}
 	cl := newCall(api.RouteAgree)
-	cl.retry = false
+	cl.retry, cl.op = false, "derive-key"
 	cl.name = name
 	cl.body = api.AgreeRequest{Peer: peer, Version: opts.Version, DeriveKey: &api.DeriveKeyParams{
 		Name: newName, Salt: opts.Salt, Info: opts.Info, CreateKeyRequest: createRequest("", &opts.Key),

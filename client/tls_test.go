@@ -331,6 +331,7 @@ func TestFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close()
 	if _, err := c.GetKey(context.Background(), "k"); err != nil {
 		t.Fatal(err)
 	}
