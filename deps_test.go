@@ -42,6 +42,7 @@ var dpThirdParty = map[string]string{
 	"github.com/spf13/cobra":               "the custodian CLI's command tree: nested subcommands, help, shell completion (internal/cli)",
 	"github.com/spf13/pflag":               "cobra's POSIX flags; internal/cli defines the server's flags from the service's settings with it",
 	"github.com/inconshreveable/mousetrap": "cobra, on Windows only: tells a double-clicked binary from one run in a console",
+	"go.yaml.in/yaml/v3":                   "the server's YAML config file (service), decoded strictly; cobra requires it too",
 }
 
 // dpCryptoModules are third-party modules that supply cryptography. Like
