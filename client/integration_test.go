@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -179,5 +180,48 @@ func TestSameAsEmbedded(t *testing.T) {
 	e2, _ := ls.kms.ExportKey(ctx, "embedded/cbc", nil)
 	if e1.IsZero() || !e1.Equal(e2) {
 		t.Errorf("the client's and the embedded exports differ")
+	}
+}
+
+// TestConcurrentUse shares one client among many goroutines, as a service
+// does: every round trip must come back to its own caller.
+func TestConcurrentUse(t *testing.T) {
+	ls := startServer(t, memory.New(), newKeyfileSeal(t), nil, nil)
+	ctx := context.Background()
+	res, err := ls.kms.Init(ctx, custodian.InitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(ls.url, client.Options{Token: string(custodian.Reveal(res.RootToken))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.CreateKey(ctx, "shared", nil); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for g := range 32 {
+		wg.Go(func() {
+			for i := range 20 {
+				msg := fmt.Sprintf("goroutine %d message %d", g, i)
+				ct, err := c.Encrypt(ctx, "shared", []byte(msg), &custodian.EncryptOptions{AssociatedData: []byte(msg)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				pt, err := c.Decrypt(ctx, ct, &custodian.DecryptOptions{AssociatedData: []byte(msg)})
+				if err != nil || string(pt) != msg {
+					errs <- fmt.Errorf("%s came back as %q, %v", msg, pt, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
