@@ -199,6 +199,9 @@ func New(addr string, opts Options) (*Client, error) {
 	if err := checkToken(opts.Token); err != nil {
 		return nil, err
 	}
+	if strings.ContainsAny(opts.UserAgent, "\r\n\x00") {
+		return nil, errors.New("client: the user agent holds a line break")
+	}
 	hc, err := httpClient(base, opts)
 	if err != nil {
 		return nil, err

@@ -245,6 +245,7 @@ func TestOptionsChecked(t *testing.T) {
 		"TLS over plain http":  {"http://127.0.0.1:8200", client.Options{CACertPEM: ca.pem}, "plain http"},
 		"negative timeout":     {"https://kms:8200", client.Options{Timeout: -time.Second}, "negative"},
 		"token with a newline": {"https://kms:8200", client.Options{Token: "kct1.abc\r\nX-Evil: 1"}, "header"},
+		"user agent, newline":  {"https://kms:8200", client.Options{UserAgent: "x\nX-Evil: 1"}, "line break"},
 	} {
 		_, err := client.New(tc.addr, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
