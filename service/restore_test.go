@@ -3,13 +3,16 @@ package service
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
 	custodian "github.com/keycustodian/custodian"
+	"github.com/keycustodian/custodian/api"
 	"github.com/keycustodian/custodian/seal"
 	"github.com/keycustodian/custodian/seal/keyfile"
 	"github.com/keycustodian/custodian/seal/shamir"
@@ -227,5 +230,64 @@ func TestGateHoldsCustodianWrites(t *testing.T) {
 	d.b.gate.Unlock()
 	if err := <-done; err != nil {
 		t.Errorf("CreateKey after the gate opened: %v", err)
+	}
+}
+
+// The whole path over HTTP: POST /v1/sys/restore to a Shamir server
+// started empty, unseal with the backup's shares, and the backup's root
+// token reads the restored key.
+func TestRestoreOverHTTP(t *testing.T) {
+	src := makeBackup(t, shamir.Seal{})
+	s, _ := start(t, testConfig(t, io.Discard))
+
+	post := func(path string, body io.Reader, header map[string]string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.URL()+path, body)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	shares := string(src.shares[0]) + "," + string(src.shares[2])
+	code, out := post("/v1/sys/restore", bytes.NewReader(src.backup), map[string]string{
+		api.HeaderShares: shares, "Content-Type": "application/octet-stream"})
+	if code != http.StatusOK || out["keys"] != float64(1) {
+		t.Fatalf("restore: %d %v", code, out)
+	}
+	if code, _ := getHealth(t, http.DefaultClient, s.URL()); code != http.StatusServiceUnavailable {
+		t.Errorf("health after a Shamir restore = %d, want 503 until unsealed", code)
+	}
+	for _, sh := range []string{string(src.shares[0]), string(src.shares[2])} {
+		b, _ := json.Marshal(map[string]string{"share": sh})
+		if code, out := post("/v1/sys/unseal", bytes.NewReader(b), nil); code != http.StatusOK {
+			t.Fatalf("unseal: %d %v", code, out)
+		}
+	}
+	code, h := getHealth(t, http.DefaultClient, s.URL())
+	if code != http.StatusOK || h.Version != "test" {
+		t.Errorf("health after unseal = %d %+v", code, h)
+	}
+	req, _ := http.NewRequest("GET", s.URL()+"/v1/keys/payments", nil)
+	req.Header.Set("Authorization", "Bearer "+string(src.token))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET the restored key with the backup's token: %d", resp.StatusCode)
+	}
+
+	// A second restore is refused as data: 409 already_initialized.
+	code, out = post("/v1/sys/restore", bytes.NewReader(src.backup), map[string]string{api.HeaderShares: shares})
+	if e, _ := out["error"].(map[string]any); code != http.StatusConflict || e["code"] != "already_initialized" {
+		t.Errorf("second restore: %d %v", code, out)
 	}
 }

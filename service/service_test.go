@@ -288,3 +288,27 @@ func TestDevRefusesShamirStore(t *testing.T) {
 		t.Fatalf("dev start on a Shamir store = %v", err)
 	}
 }
+
+// log_format json gives one JSON object per line, start-up included.
+func TestJSONLogs(t *testing.T) {
+	logs := new(syncBuffer)
+	cfg := testConfig(t, logs)
+	cfg.LogFormat = "json"
+	s, _ := start(t, cfg)
+	getHealth(t, http.DefaultClient, s.URL())
+	shutdown(t, s)
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var sawListening bool
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		if rec["msg"] == "listening" && rec["url"] == s.URL() {
+			sawListening = true
+		}
+	}
+	if !sawListening {
+		t.Errorf("no JSON \"listening\" record with the URL in:\n%s", logs)
+	}
+}
