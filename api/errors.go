@@ -113,5 +113,14 @@ type RemoteError struct {
 
 func (e *RemoteError) Error() string { return e.Message }
 
-// Unwrap returns the sentinel of the error's code.
-func (e *RemoteError) Unwrap() error { return ErrorFor(e.Code) }
+// Unwrap returns the sentinel of the error's code and, for a refusal
+// because of a key's state, ErrInvalidKeyState too, as the library's own
+// state errors match both.
+func (e *RemoteError) Unwrap() []error {
+	err := ErrorFor(e.Code)
+	switch err {
+	case custodian.ErrKeyDisabled, custodian.ErrKeyRevoked, custodian.ErrKeyPendingDeletion, custodian.ErrKeyDestroyed:
+		return []error{err, custodian.ErrInvalidKeyState}
+	}
+	return []error{err}
+}

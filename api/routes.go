@@ -83,6 +83,7 @@ const (
 	RouteVerifyMAC     = "keys.verify-mac"
 	RouteAgree         = "keys.agree"
 	RouteRotateDueKeys = "sys.rotate-due-keys"
+	RouteRootToken     = "sys.root-token"
 )
 
 // Routes is every route of the native API.
@@ -105,6 +106,8 @@ var Routes = []Route{
 		Summary: "Stream an encrypted, consistent backup (application/octet-stream)"},
 	{Name: RouteRestore, Method: "POST", Path: "/v1/sys/restore", BodyLimit: 1 << 40, Timeout: long, Public: true,
 		Summary: "Restore a backup into an uninitialized server (the backup's root key authorizes it)"},
+	{Name: RouteRootToken, Method: "POST", Path: "/v1/sys/root-token", BodyLimit: SmallBody, Timeout: quick, Action: "sys:root-token",
+		Summary: "Replace the root token (a quorum of shares under a Shamir seal)"},
 	{Name: RouteRotateDueKeys, Method: "POST", Path: "/v1/sys/rotate-due-keys", Timeout: long, Action: "sys:rotate-due-keys",
 		Summary: "Rotate every key whose rotation period has passed"},
 	{Name: RouteOpenAPI, Method: "GET", Path: "/v1/openapi.json", Timeout: quick, Public: true,

@@ -92,7 +92,7 @@ type ListKeysResponse struct {
 // UpdateKeyRequest changes a key's settings; absent fields stay.
 type UpdateKeyRequest struct {
 	Description          *string           `json:"description,omitempty"`
-	Labels               map[string]string `json:"labels,omitempty"`
+	Labels               map[string]string `json:"labels,omitzero"` // {} removes every label
 	MinDecryptionVersion *int              `json:"min_decryption_version,omitempty"`
 	RotationPeriod       *Duration         `json:"rotation_period,omitempty"`
 }
@@ -220,7 +220,7 @@ type BatchDecryptResponse struct {
 
 // BatchDecryptResult is a plaintext or an error.
 type BatchDecryptResult struct {
-	Plaintext []byte       `json:"plaintext,omitempty"`
+	Plaintext []byte       `json:"plaintext,omitzero"` // an empty plaintext is ""
 	Error     *ErrorDetail `json:"error,omitempty"`
 }
 
@@ -351,6 +351,17 @@ type RekeyResponse struct {
 	Threshold  int      `json:"threshold,omitempty"`
 	ActiveTerm uint32   `json:"active_term,omitempty"`
 	Resealed   int      `json:"resealed,omitempty"`
+}
+
+// RootTokenRequest asks for a new root token (sys/root-token): a quorum of
+// shares under a Shamir seal, none under a key file.
+type RootTokenRequest struct {
+	Shares []string `json:"shares,omitempty"`
+}
+
+// RootTokenResponse carries the new root token, shown this once.
+type RootTokenResponse struct {
+	RootToken string `json:"root_token"`
 }
 
 // RotateDueKeysResponse counts the keys rotated.
