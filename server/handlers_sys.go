@@ -35,7 +35,8 @@ func (s *Server) sealStatus(w http.ResponseWriter, r *http.Request) error {
 	return reply(w, st)
 }
 
-// initialize is the one place a root token leaves the server.
+// initialize and rootToken are the two places a root token leaves the
+// server.
 func (s *Server) initialize(w http.ResponseWriter, r *http.Request) error {
 	var req api.InitRequest
 	if err := decode(r, &req); err != nil {
@@ -133,6 +134,24 @@ func wipeAll(bs [][]byte) {
 	for _, b := range bs {
 		clear(b)
 	}
+}
+
+// rootToken replaces the root token; the old one stops working at once.
+// Under a Shamir seal it needs a quorum of shares: whoever holds the token
+// can use every key, so making one is the share holders' call.
+func (s *Server) rootToken(w http.ResponseWriter, r *http.Request) error {
+	var req api.RootTokenRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	shares := shareBytes(req.Shares)
+	defer wipeAll(shares)
+	tok, err := s.c.NewRootToken(r.Context(), shares)
+	if err != nil {
+		return err
+	}
+	defer tok.Wipe()
+	return reply(w, api.RootTokenResponse{RootToken: string(custodian.Reveal(tok))})
 }
 
 func (s *Server) rotateDueKeys(w http.ResponseWriter, r *http.Request) error {

@@ -156,6 +156,7 @@ func TestHostileInput(t *testing.T) {
 		// Operator routes.
 		{"init again", "POST", "/v1/sys/init", `{}`, nil, "already_initialized"},
 		{"rekey a key file", "POST", "/v1/sys/rekey", `{"shares":["a","b"]}`, nil, "unsupported_operation"},
+		{"root-token with shares for a key file", "POST", "/v1/sys/root-token", `{"shares":["kcshare1:a"]}`, nil, badArg},
 		{"restore unsupported", "POST", "/v1/sys/restore", "KCBACKUP", nil, "unsupported_operation"},
 
 		// Routing.

@@ -39,6 +39,7 @@ var bindings = map[string]binding{
 	api.RouteBackup:        {handle: (*Server).backup},
 	api.RouteRestore:       {handle: (*Server).restore, resp: api.RestoreResponse{}},
 	api.RouteRotateDueKeys: {handle: (*Server).rotateDueKeys, resp: api.RotateDueKeysResponse{}},
+	api.RouteRootToken:     {handle: (*Server).rootToken, req: api.RootTokenRequest{}, resp: api.RootTokenResponse{}},
 	api.RouteOpenAPI:       {handle: (*Server).openAPI},
 	api.RouteMetrics:       {handle: (*Server).metricsPage},
 	api.RouteRandom:        {handle: (*Server).random, req: api.RandomRequest{}, resp: api.RandomResponse{}},

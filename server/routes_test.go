@@ -394,6 +394,16 @@ func happyOperator(t *testing.T, covered map[string]bool) {
 		t.Fatalf("rotate-root: %d shares, %+v", len(rr.Shares), rr)
 	}
 
+	covered[api.RouteRootToken] = true
+	var tok api.RootTokenResponse
+	ts.post("/v1/sys/root-token", api.RootTokenRequest{Shares: rr.Shares[:3]}, &tok)
+	if !strings.HasPrefix(tok.RootToken, "kct1.") || tok.RootToken == ts.token {
+		t.Fatal("root-token: no new token")
+	}
+	wantError(t, ts.do(call{method: "GET", path: "/v1/keys/k"}), "unauthorized")
+	ts.token = tok.RootToken
+	ts.get("/v1/keys/k", &api.Key{})
+
 	covered[api.RouteSeal] = true
 	var sealed custodian.Status
 	ts.post("/v1/sys/seal", nil, &sealed)
