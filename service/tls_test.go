@@ -220,6 +220,17 @@ func TestTLSOffLoopback(t *testing.T) {
 	s, _ := start(t, cfg)
 	_, port, _ := net.SplitHostPort(s.Addr().String())
 	getServing(t, tlsClient(ca), "https://127.0.0.1:"+port)
+
+	// HTTP/2 is offered, through the per-handshake config.
+	h2 := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{RootCAs: ca.pool()}}}
+	resp, err := h2.Get("https://127.0.0.1:" + port + "/v1/sys/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Errorf("protocol %s, want HTTP/2", resp.Proto)
+	}
 }
 
 func TestTLSBadFiles(t *testing.T) {
