@@ -68,7 +68,7 @@ func (s *Server) decryptKey(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		defer clear(pt)
-		return reply(w, api.DecryptResponse{Plaintext: pt})
+		return reply(w, api.DecryptResponse{Plaintext: present(pt)})
 	}
 	return badFormat(req.Format)
 }
@@ -101,7 +101,17 @@ func (s *Server) decryptText(w http.ResponseWriter, r *http.Request, req *api.De
 		return err
 	}
 	defer clear(pt)
-	return reply(w, api.DecryptResponse{Plaintext: pt})
+	return reply(w, api.DecryptResponse{Plaintext: present(pt)})
+}
+
+// present returns b, or an empty slice for nil: an empty plaintext is
+// "" in JSON, not null, and not absent from a batch result, where absence
+// would say neither plaintext nor error.
+func present(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 func (s *Server) rewrap(w http.ResponseWriter, r *http.Request) error {
@@ -196,7 +206,7 @@ func (s *Server) decryptBatch(w http.ResponseWriter, r *http.Request) error {
 			resp.Results[i].Error = s.itemError(w, r, x.Err, i)
 			continue
 		}
-		resp.Results[i].Plaintext = x.Plaintext
+		resp.Results[i].Plaintext = present(x.Plaintext)
 	}
 	return reply(w, resp)
 }

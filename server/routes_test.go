@@ -85,6 +85,17 @@ func happyKeys(t *testing.T, covered map[string]bool) {
 		t.Fatalf("updated: %+v", upd)
 	}
 
+	// {} removes every label; absent labels stay.
+	ts.do(call{method: "PATCH", path: "/v1/keys/app%2Fpayments", body: `{"description":"still"}`}).decode(t, &upd)
+	if upd.Labels["team"] != "pay" {
+		t.Fatalf("labels dropped by an update without them: %+v", upd.Labels)
+	}
+	var cleared api.Key
+	ts.do(call{method: "PATCH", path: "/v1/keys/app%2Fpayments", body: api.UpdateKeyRequest{Labels: map[string]string{}}}).decode(t, &cleared)
+	if len(cleared.Labels) != 0 || cleared.Description != "still" {
+		t.Fatalf("labels {} kept %v", cleared.Labels)
+	}
+
 	covered[api.RouteRotateKey] = true
 	var rot api.Key
 	ts.post("/v1/keys/app%2Fpayments/rotate", nil, &rot)
@@ -198,6 +209,16 @@ func happyCrypto(t *testing.T, covered map[string]bool) {
 		db.Results[2].Error == nil || db.Results[2].Error.Code != "invalid_ciphertext" ||
 		string(db.Results[3].Plaintext) != "one" {
 		t.Fatalf("batch decrypt: %+v", db)
+	}
+
+	// An empty plaintext comes back as "", never null or absent.
+	var empty api.EncryptResponse
+	ts.post("/v1/keys/k/encrypt", api.EncryptRequest{Plaintext: []byte{}}, &empty)
+	if r := ts.do(call{method: "POST", path: "/v1/decrypt", body: api.DecryptRequest{Ciphertext: empty.Ciphertext}}); string(r.Body) != `{"plaintext":""}`+"\n" {
+		t.Errorf("empty plaintext: %s", r.Body)
+	}
+	if r := ts.do(call{method: "POST", path: "/v1/decrypt/batch", body: api.BatchDecryptRequest{Items: []api.BatchDecryptItem{{Ciphertext: empty.Ciphertext}}}}); string(r.Body) != `{"results":[{"plaintext":""}]}`+"\n" {
+		t.Errorf("empty plaintext in a batch: %s", r.Body)
 	}
 
 	covered[api.RouteDataKey] = true
