@@ -15,6 +15,8 @@
 //     line and Python cryptography; those tests skip, naming the missing
 //     tool, when it is not installed (CI installs both).
 //
-// The binary is built with -race when the tests are, so the server
-// processes are race-checked too. The package has no non-test code.
+// The servers run a binary built with -race when the tests are, so the
+// server processes are race-checked too; the CLI runs a plain build,
+// which starts in milliseconds rather than a second. The package has no
+// non-test code.
 package e2e

@@ -21,8 +21,12 @@ import (
 	"github.com/keycustodian/custodian/client"
 )
 
-// binary is the custodian binary TestMain builds.
-var binary string
+// binary is the custodian binary TestMain builds, for CLI runs;
+// serverBinary is the one servers run: the same, built with -race when the
+// tests are, so that the server processes are race-checked too. (The CLI
+// runs unchecked: a race-enabled binary takes a second to start, and the
+// tests run hundreds of commands.)
+var binary, serverBinary string
 
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
@@ -36,18 +40,33 @@ func buildAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "custodian")
+	serverBinary = binary
+	builds := [][]string{{"-o", binary}}
+	if raceEnabled {
+		serverBinary = filepath.Join(dir, "custodian-race")
+		builds = append(builds, []string{"-race", "-o", serverBinary})
+	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	args := []string{"build", "-o", binary, "-ldflags", "-X main.version=e2e-test"}
-	if raceEnabled {
-		args = append(args, "-race")
+	errs := make([]error, len(builds))
+	var wg sync.WaitGroup
+	for i, b := range builds {
+		wg.Go(func() {
+			args := append([]string{"build", "-ldflags", "-X main.version=e2e-test"}, b...)
+			build := exec.Command(goTool, append(args, "../cmd/custodian")...)
+			if out, err := build.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("go %s: %v\n%s", strings.Join(build.Args[1:], " "), err, out)
+			}
+		})
 	}
-	build := exec.Command(goTool, append(args, "../cmd/custodian")...)
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build of cmd/custodian: %v\n%s", err, out)
-		return 1
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: building cmd/custodian: %v\n", err)
+			return 1
+		}
 	}
 	return m.Run()
 }
@@ -106,9 +125,15 @@ func startDev(t testing.TB, dataDir string, extra ...string) *server {
 // listens. The process is stopped at the end of the test if still running.
 func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
+	return startServerEnv(t, nil, args...)
+}
+
+// startServerEnv is startServer with variables added to the environment.
+func startServerEnv(t testing.TB, env []string, args ...string) *server {
+	t.Helper()
 	s := &server{t: t, log: &lockedBuffer{}, out: &lockedBuffer{}, exited: make(chan struct{})}
-	s.cmd = exec.Command(binary, args...)
-	s.cmd.Env = append(cleanEnviron(), "CUSTODIAN_LOG_LEVEL=warn")
+	s.cmd = exec.Command(serverBinary, args...)
+	s.cmd.Env = append(append(cleanEnviron(), "CUSTODIAN_LOG_LEVEL=warn"), env...)
 	s.cmd.Stderr = s.log
 	pr, pw := io.Pipe()
 	s.cmd.Stdout = io.MultiWriter(s.out, pw)
@@ -151,6 +176,19 @@ func startServer(t testing.TB, args ...string) *server {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return s
+}
+
+// banner waits up to five seconds for the server's stdout to contain
+// want, and reports whether it did.
+func (s *server) banner(want string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.out.String(), want) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }
 
 // cleanEnviron is the test's environment without CUSTODIAN_ variables, so
