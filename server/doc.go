@@ -38,9 +38,11 @@
 // One slog line per request: route, method, status, code, duration,
 // request id and the key name from the path. Never bodies, tokens,
 // plaintexts or key material. Prometheus metrics: requests by route and
-// code, latency by route, seal status, and keys by state, counted by
-// listing every key at most once per Options.KeyCountInterval (30 s by
-// default) so that scraping a large store is not a scan each time.
+// code, latency by route, seal status, and keys by state (destroyed
+// tombstones included), counted by reading every key record
+// (Custodian.CountKeys) at most once per Options.KeyCountInterval (5
+// minutes by default) so that scraping a large store is not a scan each
+// time.
 //
 // # Compatibility
 //

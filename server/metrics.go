@@ -173,19 +173,5 @@ func (k *keyCounter) Collect(ch chan<- prometheus.Metric) {
 func (k *keyCounter) count() (map[custodian.State]int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	counts := map[custodian.State]int{}
-	opts := &custodian.ListOptions{PageSize: 1000}
-	for {
-		page, err := k.c.ListKeys(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, key := range page.Keys {
-			counts[key.State]++
-		}
-		if page.NextPageToken == "" {
-			return counts, nil
-		}
-		opts.PageToken = page.NextPageToken
-	}
+	return k.c.CountKeys(ctx)
 }

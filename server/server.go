@@ -18,7 +18,7 @@ import (
 const DefaultMaxBatchItems = 1000
 
 // DefaultKeyCountInterval is Options.KeyCountInterval when zero.
-const DefaultKeyCountInterval = 30 * time.Second
+const DefaultKeyCountInterval = 5 * time.Minute
 
 // Options configure a Server. The zero value is usable.
 type Options struct {
