@@ -97,14 +97,21 @@ give each share to a different person.`,
 		Example: "  custodian operator init --shares 5 --threshold 3\n  custodian operator init --output json > init.json",
 		Args:    noArgs,
 		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			if threshold < 1 || shares < threshold || shares > 255 {
-				return usagef("--shares %d --threshold %d: want 1 <= threshold <= shares <= 255", shares, threshold)
+			// Unset flags send zero, the server's default (5 and 3 for a
+			// Shamir seal), so that a key-file server, which takes no
+			// shares, needs no flags.
+			var opts custodian.InitOptions
+			if cmd.Flags().Changed("shares") || cmd.Flags().Changed("threshold") {
+				if threshold < 1 || shares < threshold || shares > 255 {
+					return usagef("--shares %d --threshold %d: want 1 <= threshold <= shares <= 255", shares, threshold)
+				}
+				opts = custodian.InitOptions{Shares: shares, Threshold: threshold}
 			}
 			c, err := a.client()
 			if err != nil {
 				return err
 			}
-			res, err := c.Init(cmd.Context(), custodian.InitOptions{Shares: shares, Threshold: threshold})
+			res, err := c.Init(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
@@ -122,8 +129,8 @@ give each share to a different person.`,
 			return a.emit(resp, b.String())
 		}),
 	}
-	cmd.Flags().IntVar(&shares, "shares", 5, "how many unseal shares to make (Shamir seal)")
-	cmd.Flags().IntVar(&threshold, "threshold", 3, "how many shares unseal")
+	cmd.Flags().IntVar(&shares, "shares", 5, "how many unseal shares to make (Shamir seal only)")
+	cmd.Flags().IntVar(&threshold, "threshold", 3, "how many shares unseal (Shamir seal only)")
 	a.outFlag(cmd)
 	return cmd
 }

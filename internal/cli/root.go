@@ -53,7 +53,7 @@ why); 2 the command line is wrong.`,
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.global.addr, "addr", "", "the server's address (default $CUSTODIAN_ADDR)")
+	pf.StringVar(&a.global.addr, "addr", "", "the server's `URL` (default $CUSTODIAN_ADDR, or "+defaultAddr+")")
 	pf.StringVar(&a.global.tokenFile, "token-file", "", "read the token from `FILE` instead of $CUSTODIAN_TOKEN")
 	pf.StringVar(&a.global.caCert, "ca-cert", "", "PEM `FILE` of the CA that signed the server's certificate (default $CUSTODIAN_CACERT)")
 	pf.StringVar(&a.global.clientCert, "client-cert", "", "PEM certificate `FILE` for mutual TLS (default $CUSTODIAN_CLIENT_CERT)")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/keycustodian/custodian/service"
 	"github.com/spf13/cobra"
@@ -67,8 +68,9 @@ Shamir seal the server starts sealed: "custodian operator init" once, then
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "YAML config `FILE` (default $"+service.EnvConfig+")")
 	for _, s := range service.Settings() {
-		f := cmd.Flags().VarPF(newTextValue(s.Default), s.Flag, "", s.Usage+" (env "+s.Env+")")
-		if _, err := strconv.ParseBool(s.Default); err == nil {
+		v := newTextValue(s.Default)
+		f := cmd.Flags().VarPF(v, s.Flag, "", s.Usage+" (env "+s.Env+")")
+		if v.kind == "bool" {
 			f.NoOptDefVal = "true"
 		}
 	}
@@ -85,18 +87,24 @@ func isSetting(flag string) bool {
 }
 
 // textValue is a flag holding a setting's text form; the service parses
-// it, so the CLI and the config file accept the same values.
+// it, so the CLI and the config file accept the same values. kind, read
+// from the default, is what --help shows (bool, duration, int, string).
 type textValue struct {
-	v string
+	v, kind string
 }
 
-func newTextValue(def string) *textValue { return &textValue{def} }
+func newTextValue(def string) *textValue {
+	kind := "string"
+	if _, err := strconv.ParseBool(def); err == nil {
+		kind = "bool"
+	} else if _, err := strconv.Atoi(def); err == nil {
+		kind = "int"
+	} else if _, err := time.ParseDuration(def); err == nil {
+		kind = "duration"
+	}
+	return &textValue{def, kind}
+}
 
 func (t *textValue) String() string     { return t.v }
 func (t *textValue) Set(s string) error { t.v = s; return nil }
-func (t *textValue) Type() string {
-	if _, err := strconv.ParseBool(t.v); err == nil {
-		return "bool"
-	}
-	return "string"
-}
+func (t *textValue) Type() string       { return t.kind }
