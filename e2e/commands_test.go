@@ -192,6 +192,14 @@ func TestCommandsAgainstClient(t *testing.T) {
 		}
 	}
 
+	// Shell completion asks the server for key names.
+	if out := cl.ok("", "__complete", "key", "show", "x"); !strings.Contains(out, "x1\nx2\n") || strings.Contains(out, "signer") {
+		t.Errorf("completing key show x:\n%s", out)
+	}
+	if out := cl.ok("", "__complete", "encrypt", "--key", "cli"); !strings.HasPrefix(out, "cli-made\n") {
+		t.Errorf("completing encrypt --key cli:\n%s", out)
+	}
+
 	// The lifecycle commands, seen by the client.
 	for _, step := range []struct {
 		args []string

@@ -159,7 +159,7 @@ token: the shares are the authority.`,
 				share = args[0]
 			} else {
 				var err error
-				if share, err = a.readLine("Unseal share (it is echoed; none is stored): "); err != nil {
+				if share, err = a.readLine("Unseal share (the terminal shows what you type): "); err != nil {
 					return err
 				}
 			}
