@@ -32,9 +32,10 @@ in detail.`,
 				return err
 			}
 			opts, _ := a.clientOptions()
-			resp := statusResponse{Address: opts.Addr, HealthResponse: *h}
+			addr := firstNonEmpty(opts.Addr, defaultAddr)
+			resp := statusResponse{Address: addr, HealthResponse: *h}
 			return a.emit(resp, table(
-				"address", opts.Addr,
+				"address", addr,
 				"version", h.Version,
 				"initialized", fmt.Sprint(h.Initialized),
 				"sealed", fmt.Sprint(h.Sealed),
