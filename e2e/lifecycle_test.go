@@ -376,3 +376,22 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 	}
 	srv.stop()
 }
+
+// operator new-root-token replaces the root token: the new one works, the
+// old one is refused.
+func TestNewRootToken(t *testing.T) {
+	srv := startDev(t, "")
+	cl := newCLI(t, srv)
+	r := cl.run("", "operator", "new-root-token", "-o", "json")
+	if r.Code != 0 && strings.Contains(r.Stderr, "this client cannot make a root token") {
+		t.Skip("package client has no NewRootToken yet: operator new-root-token cannot reach the server's sys/root-token")
+	}
+	tok := decode[api.RootTokenResponse](t, r.Stdout)
+	if r.Code != 0 || tok.RootToken == "" || tok.RootToken == srv.Token {
+		t.Fatalf("operator new-root-token: exit %d, %+v, %s", r.Code, tok, r.Stderr)
+	}
+	cl.fail(`missing or invalid token`, "", "key", "list")
+	srv.Token = tok.RootToken
+	cl.ok("", "key", "list")
+	srv.stop()
+}

@@ -508,6 +508,10 @@ func TestOperatorAndBackup(t *testing.T) {
 	if leftovers, _ := filepath.Glob(h.path(".*tmp*")); len(leftovers) != 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
 	}
+	tok := decodeJSON[api.RootTokenResponse](t, h.ok("", "operator", "new-root-token", "-o", "json"))
+	if err := h.c.CheckRootToken(t.Context(), []byte(tok.RootToken)); err != nil || tok.RootToken == "" {
+		t.Errorf("the new root token %q does not check: %v", tok.RootToken, err)
+	}
 	h.fail(cli.ExitUsage, `--shares 2 --threshold 3`, "", "operator", "init", "--shares", "2", "--threshold", "3")
 	h.fail(cli.ExitUsage, `rekey needs a quorum`, "", "operator", "rekey")
 }

@@ -48,7 +48,7 @@
 //
 //	custodian server [--dev] [--config FILE] [--addr A] [--data DIR] [a flag for every setting]
 //	custodian status
-//	custodian operator init|unseal|seal|status|rekey|rotate-root|rotate-due-keys
+//	custodian operator init|unseal|seal|status|rekey|rotate-root|rotate-due-keys|new-root-token
 //	custodian key create NAME [--type T] [--usage U] [--exportable] [--description D] [--rotation-period 90d] [--label k=v]...
 //	custodian key import NAME --type T [--in FILE]
 //	custodian key list [--prefix P]

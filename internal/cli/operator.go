@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -81,7 +82,7 @@ root key from memory.`,
 		RunE: groupHelp,
 	}
 	op.AddCommand(a.initCommand(), a.unsealCommand(), a.sealCommand(), a.sealStatusCommand(),
-		a.rekeyCommand(), a.rotateRootCommand(), a.rotateDueKeysCommand())
+		a.rekeyCommand(), a.rotateRootCommand(), a.rotateDueKeysCommand(), a.newRootTokenCommand())
 	return op
 }
 
@@ -429,4 +430,47 @@ this by itself at intervals; this is for scripts and tests.`,
 			return a.emit(api.RotateDueKeysResponse{Rotated: n}, fmt.Sprintf("rotated %s", plural(n, "key")))
 		}),
 	}
+}
+
+// rootTokenMaker is the optional call behind "operator new-root-token":
+// the embedded Custodian has it, and so does a client that offers it.
+type rootTokenMaker interface {
+	NewRootToken(ctx context.Context, shares [][]byte) (custodian.Secret, error)
+}
+
+func (a *app) newRootTokenCommand() *cobra.Command {
+	var sf shareFlags
+	cmd := &cobra.Command{
+		Use:   "new-root-token",
+		Short: "Replace the root token; the old one stops working",
+		Long: `Replace the root token and print the new one, shown this once. A Shamir
+seal needs a quorum of the unseal shares (whoever holds the token can use
+every key, so making one is the share holders' call); a key-file seal needs
+none.`,
+		Example: "  custodian operator new-root-token --shares-file quorum.txt",
+		Args:    noArgs,
+		RunE: run(func(cmd *cobra.Command, _ []string) error {
+			shares, err := sf.read(a)
+			if err != nil {
+				return err
+			}
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			m, ok := c.(rootTokenMaker)
+			if !ok {
+				return fmt.Errorf("new-root-token: this client cannot make a root token")
+			}
+			tok, err := m.NewRootToken(cmd.Context(), shares)
+			if err != nil {
+				return err
+			}
+			t := string(custodian.Reveal(tok))
+			return a.emit(api.RootTokenResponse{RootToken: t}, "Root token: "+t+"\n\nThe old root token no longer works; this one is shown only this once.")
+		}),
+	}
+	sf.add(cmd, "of the current split")
+	a.outFlag(cmd)
+	return cmd
 }
