@@ -103,10 +103,11 @@
 //     standard base64, or PEM; the CLI tells them apart.
 //   - --output json (or -o json) prints exactly one JSON object, the API's
 //     response body for the call (docs/api.md), to standard output or
-//     --out. On failure it prints the API's error body,
-//     {"error": {"code": "key_revoked", "message": "..."}}, so that scripts
-//     compare the code, never the message; errors from this side have the
-//     code "local", or "unavailable" when the server cannot be reached.
+//     --out. When the command fails (exit code 1) it prints, on standard
+//     output, the API's error body instead, such as {"error": {"code":
+//     "key_revoked", "message": "..."}}, so that scripts compare the code,
+//     never the message; errors from this side have the code "local", or
+//     "unavailable" when the server cannot be reached.
 //
 // # Errors and exit codes
 //

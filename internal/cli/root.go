@@ -31,8 +31,8 @@ Input comes from standard input or --in FILE; output goes to standard output
 or --out FILE (written atomically, mode 0600). Binary results (signatures,
 MACs, raw ciphertexts, random bytes, shared secrets, key material) print as
 standard base64 on standard output and as raw bytes with --out. --output json
-prints exactly one JSON object, the API's response body; on failure it is the
-API's error body, {"error": {"code": ..., "message": ...}}.
+prints exactly one JSON object, the API's response body; when the command
+fails it is the API's error body, {"error": {"code": ..., "message": ...}}.
 
 Exit codes: 0 success; 1 the command failed (one line on standard error says
 why); 2 the command line is wrong.`,
