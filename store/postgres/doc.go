@@ -56,7 +56,45 @@
 // nothing, and gets [store.ErrConflict] with nothing written.
 // [Store.PutMeta] is one conditional statement, INSERT … ON CONFLICT DO
 // NOTHING, UPDATE or DELETE of the record WHERE value = old, which
-// PostgreSQL re-checks the same way.
+// PostgreSQL re-checks the same way. [Store.Create] is an INSERT … ON
+// CONFLICT DO NOTHING of the key, whose versions are inserted only if the
+// key was: a taken id or live name makes it insert nothing (waiting, as a
+// plain INSERT would, for a concurrent transaction inserting the same).
+//
+// # Group commit
+//
+// Concurrent writes of one Store share transactions, so that they share
+// COMMITs and WAL flushes. A write (Create, Update, PutMeta) joins a
+// queue. If no transaction of the Store's is in flight, its writer leads
+// at once: it takes its write and every write queued by then (at most
+// [Options.MaxBatchSize]) into one transaction, sends all their statements
+// in one pipelined round trip (the creates merged into one multi-row
+// statement), commits, hands the lead to the first writer that queued
+// meanwhile, and wakes the writers it committed. A lone writer pays one
+// transaction of three round trips (BEGIN, its statement, COMMIT); under
+// load each transaction carries what arrived during the one before. One
+// transaction is in flight per Store at a time, so a process's own
+// writes never deadlock one another.
+//
+// A write that is refused ([store.ErrExists], [store.ErrConflict],
+// [store.ErrNotFound]) writes nothing, and says so in its statement's
+// result rather than by an error, so it costs the others in its
+// transaction nothing; a query after the pipeline says which of id and
+// name a refused create found taken. A write whose statement fails (a
+// SQL error, such as un-destroying a key over a live name, or a
+// deadlock with another process) aborts the transaction: the leader rolls
+// back, runs that write alone in a transaction of its own as the store
+// ran every write before group commit (so it gets the same answer), and
+// runs the others again without it. No savepoints are used: each would be
+// a subtransaction, and a transaction with more than 64 that write makes
+// every other session consult pg_subtrans when it checks visibility.
+//
+// # Connections
+//
+// Writes take one pooled connection at a time per Store, however many
+// writers there are; reads take one each. pgxpool keeps at most
+// max(4, number of CPUs) connections: raise that with pool_max_conns in
+// the DSN (postgres://…/db?pool_max_conns=16) for many concurrent readers.
 //
 // # Dump
 //
@@ -73,11 +111,21 @@
 //
 // Every method honours its context, and [Options.ConnectTimeout] bounds
 // each connection attempt, so an unreachable server gives an error, not a
-// hang. A call whose context ends while it waits on the server returns the
-// context's error at once and abandons its connection. Writes run in
-// transactions whose COMMIT is sent only after their statements answered,
-// so a write ended before then never lands; one ended during COMMIT may or
-// may not have, as with any connection lost at that moment.
+// hang. A read whose context ends while it waits on the server returns
+// the context's error at once and abandons its connection.
+//
+// A write whose context ends while it is queued returns the context's
+// error at once and never lands. Once a leader has taken it into a
+// transaction, it waits for that transaction's outcome and reports it,
+// whatever its own context does, so that an error never hides a write
+// that landed, nor success one that did not. The transaction is abandoned
+// only once the contexts of all the writes in it have ended: before its
+// COMMIT is sent, it then never lands, and each write returns its
+// context's error (a lone writer's write so returns as soon as its
+// context ends). Once COMMIT is sent, its answer is awaited for up to ten
+// seconds whatever the contexts do; only a server that does not answer
+// by then leaves the outcome unknown, as with any connection lost at that
+// moment.
 //
 // # Secrets
 //

@@ -7,3 +7,23 @@ func SetDumpPage(n int) (restore func()) {
 	dumpPage = n
 	return func() { dumpPage = old }
 }
+
+// GroupStats returns how many group transactions s has begun and how
+// many writes it ran alone after their statements failed in a group.
+func GroupStats(s *Store) (txs, alone uint64) {
+	return s.commits.txs.Load(), s.commits.alone.Load()
+}
+
+// Queued returns how many writes wait in s's queue.
+func Queued(s *Store) int {
+	s.commits.mu.Lock()
+	defer s.commits.mu.Unlock()
+	return len(s.commits.queue)
+}
+
+// Idle reports whether no write is queued and none leads.
+func Idle(s *Store) bool {
+	s.commits.mu.Lock()
+	defer s.commits.mu.Unlock()
+	return len(s.commits.queue) == 0 && !s.commits.leading
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -44,8 +45,9 @@ func (s *Store) putVersions(ctx context.Context, tx pgx.Tx, keyID string, rows [
 }
 
 // Create implements [store.Store]. The partial unique index keys_live_name
-// decides races for a name: a live key that loses gets SQLSTATE 23505, and
-// a destroyed key is outside the index, so it never takes a name.
+// decides races for a name: of two live keys, the later finds the name
+// taken (or, alone, gets SQLSTATE 23505), and a destroyed key is outside
+// the index, so it never takes a name.
 func (s *Store) Create(ctx context.Context, k store.Key, versions []store.Version) (store.Key, error) {
 	row, err := encodeKey(k)
 	if err != nil {
@@ -55,17 +57,34 @@ func (s *Store) Create(ctx context.Context, k store.Key, versions []store.Versio
 	if err != nil {
 		return store.Key{}, err
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, s.q.insertKey, row.withoutRevision()...); err != nil {
-			if constraint, ok := isUniqueViolation(err); ok {
-				if constraint == "keys_pkey" {
-					return fmt.Errorf("key id %s: %w", k.ID, store.ErrExists)
-				}
-				return fmt.Errorf("key name %q: %w", k.Name, store.ErrExists)
+	args := append(slices.Clone(row.withoutRevision()), versionArrays(vrows)...)
+	err = s.commits.do(ctx, write{
+		create: &createArgs{k: k, row: row.withoutRevision(), versions: vrows},
+		queue:  func(b *pgx.Batch) { b.Queue(s.q.createKey, args...) },
+		read: func(br pgx.BatchResults) (error, error) {
+			var created int64
+			if err := br.QueryRow().Scan(&created); err != nil {
+				return nil, fmt.Errorf("key id %s: create: %w", k.ID, err)
 			}
-			return fmt.Errorf("key id %s: create: %w", k.ID, err)
-		}
-		return s.putVersions(ctx, tx, k.ID, vrows)
+			if created == 1 {
+				return nil, nil
+			}
+			return &unexplained{func(ctx context.Context, tx pgx.Tx) error {
+				return s.whyNotCreated(ctx, tx, k)
+			}}, nil
+		},
+		alone: func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, s.q.insertKey, row.withoutRevision()...); err != nil {
+				if constraint, ok := isUniqueViolation(err); ok {
+					if constraint == "keys_pkey" {
+						return fmt.Errorf("key id %s: %w", k.ID, store.ErrExists)
+					}
+					return fmt.Errorf("key name %q: %w", k.Name, store.ErrExists)
+				}
+				return fmt.Errorf("key id %s: create: %w", k.ID, err)
+			}
+			return s.putVersions(ctx, tx, k.ID, vrows)
+		},
 	})
 	if err != nil {
 		return store.Key{}, err
@@ -73,6 +92,20 @@ func (s *Store) Create(ctx context.Context, k store.Key, versions []store.Versio
 	k = k.Clone()
 	k.Revision = 1
 	return k, nil
+}
+
+// whyNotCreated explains a create that inserted nothing: the id was
+// taken, or else the name. It runs after the group's other writes, one
+// of which may have taken the id since; the refusal is right either way.
+func (s *Store) whyNotCreated(ctx context.Context, tx pgx.Tx, k store.Key) error {
+	var idTaken bool
+	if err := tx.QueryRow(ctx, s.q.keyExists, k.ID).Scan(&idTaken); err != nil {
+		return fmt.Errorf("key id %s: create: %w", k.ID, err)
+	}
+	if idTaken {
+		return fmt.Errorf("key id %s: %w", k.ID, store.ErrExists)
+	}
+	return fmt.Errorf("key name %q: %w", k.Name, store.ErrExists)
 }
 
 // Update implements [store.Store]. The UPDATE is the compare-and-swap: a
@@ -87,20 +120,49 @@ func (s *Store) Update(ctx context.Context, k store.Key, versions []store.Versio
 	if err != nil {
 		return store.Key{}, err
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, s.q.updateKey, row...)
-		if _, ok := isUniqueViolation(err); ok {
-			return fmt.Errorf("key id %s: name %q is held by a key that is not destroyed: %w", k.ID, k.Name, store.ErrExists)
-		}
-		if err != nil {
-			return fmt.Errorf("key id %s: update: %w", k.ID, err)
-		}
-		if tag.RowsAffected() == 0 {
-			return s.whyNotUpdated(ctx, tx, k)
-		}
-		// The row stays locked until commit, so no other writer's
-		// versions of this key interleave with these.
-		return s.putVersions(ctx, tx, k.ID, vrows)
+	args := append(slices.Clone(row), versionArrays(vrows)...)
+	err = s.commits.do(ctx, write{
+		// The key's state, read in a statement of its own right after
+		// the update, explains an update that matched nothing, as
+		// whyNotUpdated does: a later statement sees rows that
+		// concurrent transactions committed meanwhile.
+		queue: func(b *pgx.Batch) {
+			b.Queue(s.q.updateKeyVersions, args...)
+			b.Queue(s.q.keyState, k.ID)
+		},
+		read: func(br pgx.BatchResults) (error, error) {
+			var updated int64
+			if err := br.QueryRow().Scan(&updated); err != nil {
+				return nil, fmt.Errorf("key id %s: update: %w", k.ID, err)
+			}
+			var (
+				rev  int64
+				name []byte
+			)
+			err := br.QueryRow().Scan(&rev, &name)
+			if updated == 1 {
+				if err != nil {
+					return nil, fmt.Errorf("key id %s: update: %w", k.ID, err)
+				}
+				return nil, nil
+			}
+			return explainUpdate(k, rev, name, err)
+		},
+		alone: func(ctx context.Context, tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, s.q.updateKey, row...)
+			if _, ok := isUniqueViolation(err); ok {
+				return fmt.Errorf("key id %s: name %q is held by a key that is not destroyed: %w", k.ID, k.Name, store.ErrExists)
+			}
+			if err != nil {
+				return fmt.Errorf("key id %s: update: %w", k.ID, err)
+			}
+			if tag.RowsAffected() == 0 {
+				return s.whyNotUpdated(ctx, tx, k)
+			}
+			// The row stays locked until commit, so no other writer's
+			// versions of this key interleave with these.
+			return s.putVersions(ctx, tx, k.ID, vrows)
+		},
 	})
 	if err != nil {
 		return store.Key{}, err
@@ -117,15 +179,26 @@ func (s *Store) whyNotUpdated(ctx context.Context, tx pgx.Tx, k store.Key) error
 		name []byte
 	)
 	err := tx.QueryRow(ctx, s.q.keyState, k.ID).Scan(&rev, &name)
+	refusal, err := explainUpdate(k, rev, name, err)
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// explainUpdate turns the key's state, read after an update of k that
+// matched no row (readErr the error of that read), into the update's
+// refusal, or returns the read's failure.
+func explainUpdate(k store.Key, rev int64, name []byte, readErr error) (refusal, err error) {
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("key id %s: %w", k.ID, store.ErrNotFound)
-	case err != nil:
-		return fmt.Errorf("key id %s: update: %w", k.ID, err)
+	case errors.Is(readErr, pgx.ErrNoRows):
+		return fmt.Errorf("key id %s: %w", k.ID, store.ErrNotFound), nil
+	case readErr != nil:
+		return nil, fmt.Errorf("key id %s: update: %w", k.ID, readErr)
 	case uint64(rev) != k.Revision:
-		return fmt.Errorf("key id %s at revision %d, not %d: %w", k.ID, rev, k.Revision, store.ErrConflict)
+		return fmt.Errorf("key id %s at revision %d, not %d: %w", k.ID, rev, k.Revision, store.ErrConflict), nil
 	default:
-		return fmt.Errorf("key id %s: renaming %q to %q is not supported", k.ID, name, k.Name)
+		return fmt.Errorf("key id %s: renaming %q to %q is not supported", k.ID, name, k.Name), nil
 	}
 }
 

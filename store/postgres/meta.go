@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/keycustodian/custodian/store"
 )
@@ -30,24 +31,34 @@ func (s *Store) GetMeta(ctx context.Context, name string) ([]byte, error) {
 }
 
 // PutMeta implements [store.Store]. Its compare and swap is one
-// conditional statement (see queries). The statement still runs in a
-// transaction: alone, it would commit on the server even after its
-// context ended the call, if it was waiting for a lock; in a transaction
-// whose COMMIT is never sent it cannot land.
+// conditional statement (see queries), run in a transaction shared with
+// concurrent writes (see committer). Alone, the statement would commit on
+// the server even after its context ended the call, if it was waiting for
+// a lock; in a transaction whose COMMIT is never sent it cannot land.
 func (s *Store) PutMeta(ctx context.Context, name string, old, value []byte) error {
 	if name == "" || len(name) > store.MaxMetaName {
 		return fmt.Errorf("meta name %q: must be 1 to %d bytes", name, store.MaxMetaName)
 	}
 	query, args := s.putMetaStatement([]byte(name), old, value)
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, query, args...)
+	result := func(tag pgconn.CommandTag, err error) (refusal, failure error) {
 		if err != nil {
-			return fmt.Errorf("meta %q: write: %w", name, err)
+			return nil, fmt.Errorf("meta %q: write: %w", name, err)
 		}
 		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("meta %q: %w", name, store.ErrConflict)
+			return fmt.Errorf("meta %q: %w", name, store.ErrConflict), nil
 		}
-		return nil
+		return nil, nil
+	}
+	return s.commits.do(ctx, write{
+		queue: func(b *pgx.Batch) { b.Queue(query, args...) },
+		read:  func(br pgx.BatchResults) (error, error) { return result(br.Exec()) },
+		alone: func(ctx context.Context, tx pgx.Tx) error {
+			refusal, err := result(tx.Exec(ctx, query, args...))
+			if err != nil {
+				return err
+			}
+			return refusal
+		},
 	})
 }
 

@@ -30,6 +30,10 @@ type Options struct {
 	// connect_timeout. Zero means DefaultConnectTimeout; it must not be
 	// negative.
 	ConnectTimeout time.Duration
+	// MaxBatchSize is the most writes that group commit puts in one
+	// transaction. Zero means DefaultMaxBatchSize; 1 turns group commit
+	// off. It must not be negative.
+	MaxBatchSize int
 }
 
 func (o Options) check() (Options, error) {
@@ -45,15 +49,22 @@ func (o Options) check() (Options, error) {
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
 	}
+	if o.MaxBatchSize < 0 {
+		return o, fmt.Errorf("postgres store options: negative batch size %d", o.MaxBatchSize)
+	}
+	if o.MaxBatchSize == 0 {
+		o.MaxBatchSize = DefaultMaxBatchSize
+	}
 	return o, nil
 }
 
 // Store is a [store.Store] in a PostgreSQL schema. It is safe for
 // concurrent use, by goroutines and by processes sharing the schema.
 type Store struct {
-	pool   *pgxpool.Pool
-	schema string
-	q      queries
+	pool    *pgxpool.Pool
+	schema  string
+	q       queries
+	commits *committer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -79,6 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres store: %w", err)
 	}
 	s := &Store{pool: pool, schema: opts.Schema, q: newQueries(pgx.Identifier{opts.Schema}.Sanitize())}
+	s.commits = &committer{s: s, maxBatch: opts.MaxBatchSize}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres store %s:%d schema %q: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, opts.Schema, err)
@@ -110,7 +122,8 @@ func isUniqueViolation(err error) (string, bool) {
 // returns nil; otherwise it rolls back and returns fn's error. COMMIT is
 // sent only once fn's statements have answered, so a write whose context
 // ends before then never lands, even if the server goes on running a
-// statement the ended call left behind.
+// statement the ended call left behind; once sent, its answer is awaited
+// (see commitTx).
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -123,8 +136,5 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres store: commit: %w", err)
-	}
-	return nil
+	return commitTx(ctx, tx)
 }

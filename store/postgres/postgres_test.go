@@ -42,6 +42,19 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestConformanceSmallBatches runs the suite with at most two writes per
+// transaction, so that its concurrent writers queue behind one another.
+func TestConformanceSmallBatches(t *testing.T) {
+	dsn := testDSN(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: freshSchema(t, dsn), MaxBatchSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 // schemaVersions returns the versions recorded in schema_migrations.
 func schemaVersions(t *testing.T, dsn, schema string) []int {
 	t.Helper()
@@ -190,6 +203,7 @@ func TestOptions(t *testing.T) {
 		{Schema: string(make([]byte, 64))},
 		{Schema: "a\x00b"},
 		{ConnectTimeout: -time.Second},
+		{MaxBatchSize: -1},
 	} {
 		if s, err := postgres.Open(context.Background(), "postgres://127.0.0.1:1/x", opts); err == nil {
 			s.Close()
