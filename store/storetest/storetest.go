@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCAS", testConcurrentCAS},
 		{"ConcurrentCreateOneName", testConcurrentCreateOneName},
 		{"ConcurrentCreateManyNames", testConcurrentCreateManyNames},
+		{"ConcurrentMixedWrites", testConcurrentMixedWrites},
 		{"CreateTombstone", testCreateTombstone},
 		{"Scan", testScan},
 		{"Meta", testMeta},
