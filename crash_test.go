@@ -69,6 +69,8 @@ const (
 	crashMaxDelay = 400 * time.Millisecond
 	// crashRootPause is the most a child waits before each root rotation.
 	crashRootPause = 200 * time.Millisecond
+	// crashAimDelay bounds a kill aimed at a root rotation.
+	crashAimDelay = 10 * time.Millisecond
 	// crashChildLimit ends a child that nobody kills, and bounds how long
 	// the parent waits for its first report.
 	crashChildLimit = time.Minute
@@ -112,7 +114,9 @@ func TestCrashPostgres(t *testing.T) {
 // parent must find it initialised. (OpenDir initialises by itself; a lost
 // root record would show as keys that no longer open.)
 func crashOpen(ctx context.Context, cfg crashConfig, mayInit bool, logger *slog.Logger) (*custodian.Custodian, error) {
-	opts := custodian.Options{RotationCheckInterval: -1, Logger: logger}
+	// Re-sealing one key per page makes a root rotation last long enough
+	// (a commit per key) for a kill aimed at it to land inside.
+	opts := custodian.Options{RotationCheckInterval: -1, Logger: logger, ResealBatch: 1}
 	switch cfg.Backend {
 	case "bolt":
 		return custodian.OpenDir(ctx, cfg.Dir, opts)
@@ -180,7 +184,7 @@ func crashTest(t *testing.T, cfg crashConfig, rounds, rootEvery int) {
 		if hit {
 			interrupted++
 		}
-		t.Logf("round %d: %d reports, killed %v after the first; reopened and checked in %v%s", round, len(run.lines),
+		t.Logf("round %d: %d reports, killed %v after the first report (or the root rotation it aimed at); reopened and checked in %v%s", round, len(run.lines),
 			run.delay.Round(time.Millisecond), time.Since(checked).Round(time.Millisecond), note)
 	}
 	if interrupted == 0 {
@@ -217,7 +221,7 @@ func crashRunChild(t *testing.T, cfg crashConfig) crashRun {
 	}
 	lines := make(chan string, 1024)
 	go crashReadLines(stdout, lines)
-	run, killed := crashKillAtRandom(cmd, lines)
+	run, killed := crashKillAtRandom(cmd, lines, cfg.RotateRoot)
 	werr := cmd.Wait()
 	if strings.Contains(stderr.String(), "DATA RACE") {
 		t.Errorf("round %d: the race detector reported in the child:\n%s", cfg.Round, stderr.String())
@@ -252,10 +256,11 @@ func crashReadLines(r io.Reader, lines chan<- string) {
 }
 
 // crashKillAtRandom collects the child's lines and kills it with SIGKILL
-// crashMinDelay to crashMaxDelay after its first report. It reports false
-// if the child ended, or stayed silent for crashChildLimit, before the
-// kill.
-func crashKillAtRandom(cmd *exec.Cmd, lines <-chan string) (run crashRun, killed bool) {
+// crashMinDelay to crashMaxDelay after its first report or, if aim, up to
+// crashAimDelay after it begins a root rotation, so that the kill lands
+// inside one. It reports false if the child ended, or stayed silent for
+// crashChildLimit, before the kill.
+func crashKillAtRandom(cmd *exec.Cmd, lines <-chan string, aim bool) (run crashRun, killed bool) {
 	run.delay = crashMinDelay + rand.N(crashMaxDelay-crashMinDelay)
 	var fire <-chan time.Time
 	silence := time.NewTimer(crashChildLimit)
@@ -267,6 +272,11 @@ func crashKillAtRandom(cmd *exec.Cmd, lines <-chan string) (run crashRun, killed
 				return run, false
 			}
 			run.lines = append(run.lines, line)
+			if aim && line == "try rotate-root" {
+				aim = false
+				run.delay = rand.N(crashAimDelay)
+				fire = time.After(run.delay)
+			}
 			if fire == nil {
 				fire = time.After(run.delay)
 			}
