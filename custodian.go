@@ -54,6 +54,10 @@ type Custodian struct {
 	tasks tasks
 	// closed is set by Close, before the background tasks are stopped.
 	closed atomic.Bool
+	// initialized is set once this process has seen a root record, so
+	// that a refused operation says "not initialized" rather than
+	// "sealed" on a store that has no root key yet.
+	initialized atomic.Bool
 }
 
 // vault is what unsealing gives a Custodian: the barrier over the keyring
@@ -112,6 +116,9 @@ func (c *Custodian) unsealed() (*vault, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}
+	if !c.initialized.Load() {
+		return nil, ErrNotInitialized
+	}
 	return nil, ErrSealed
 }
 
@@ -156,6 +163,7 @@ func New(opts Options) (*Custodian, error) {
 	}
 	c.vault.Store(v)
 	c.root = rootState{ephemeral: true}
+	c.initialized.Store(true)
 	c.startTasks()
 	c.kickRotation()
 	return c, nil

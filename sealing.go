@@ -133,6 +133,7 @@ func (c *Custodian) readRoot(ctx context.Context) (*rootRecord, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	c.initialized.Store(true)
 	rec, err := decodeRoot(raw)
 	return rec, raw, err
 }
@@ -219,6 +220,7 @@ func (c *Custodian) Init(ctx context.Context, opts InitOptions) (*InitResult, er
 	if err := c.writeRoot(ctx, nil, rec); err != nil {
 		return nil, opError("init", "", err)
 	}
+	c.initialized.Store(true)
 	if _, ok := c.seal.(seal.Wrapper); ok {
 		if err := c.install(root, kr, true); err != nil {
 			return nil, opError("init", "", err)

@@ -185,3 +185,24 @@ func (c *Client) Restore(ctx context.Context, r io.Reader, shares [][]byte) (*cu
 	}
 	return &custodian.BackupResult{Meta: resp.Meta, Keys: resp.Keys}, nil
 }
+
+// NewRootToken replaces the root token and returns the new one, this
+// once; the old one stops working. A Shamir seal needs a quorum of shares.
+// It is never retried: a lost response would have lost the token.
+func (c *Client) NewRootToken(ctx context.Context, shares [][]byte) (custodian.Secret, error) {
+	cl := newCall(api.RouteRootToken)
+	req := api.RootTokenRequest{}
+	for _, s := range shares {
+		req.Shares = append(req.Shares, string(s))
+	}
+	cl.body = req
+	var resp api.RootTokenResponse
+	cl.out = &resp
+	if err := c.do(ctx, cl); err != nil {
+		return custodian.Secret{}, err
+	}
+	if resp.RootToken == "" {
+		return custodian.Secret{}, badResponse(cl.route, "no root token")
+	}
+	return secret.New([]byte(resp.RootToken)), nil
+}

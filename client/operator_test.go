@@ -28,8 +28,8 @@ func TestOperatorCalls(t *testing.T) {
 	if err != nil || h.Initialized || !h.Sealed || h.Version != "test" {
 		t.Fatalf("Health before init = %+v, %v", h, err)
 	}
-	if _, err := anon.CreateKey(ctx, "k", nil); !errors.Is(err, custodian.ErrSealed) {
-		t.Errorf("CreateKey before init: %v", err)
+	if _, err := anon.CreateKey(ctx, "k", nil); !errors.Is(err, custodian.ErrNotInitialized) {
+		t.Errorf("CreateKey before init: %v, want ErrNotInitialized", err)
 	}
 	res, err := anon.Init(ctx, custodian.InitOptions{Shares: 3, Threshold: 2})
 	if err != nil {

@@ -80,6 +80,12 @@ func (b *backend) restore(ctx context.Context, r io.Reader, shares [][]byte, log
 		if err := b.c.Seal(ctx); err != nil {
 			return res, err
 		}
+		// Reading the status reads the restored root record: the
+		// custodian then refuses key operations as sealed, not as
+		// uninitialized, until the operators unseal.
+		if _, err := b.c.Status(ctx); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

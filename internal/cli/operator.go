@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -432,12 +431,6 @@ this by itself at intervals; this is for scripts and tests.`,
 	}
 }
 
-// rootTokenMaker is the optional call behind "operator new-root-token":
-// the embedded Custodian has it, and so does a client that offers it.
-type rootTokenMaker interface {
-	NewRootToken(ctx context.Context, shares [][]byte) (custodian.Secret, error)
-}
-
 func (a *app) newRootTokenCommand() *cobra.Command {
 	var sf shareFlags
 	cmd := &cobra.Command{
@@ -458,11 +451,7 @@ none.`,
 			if err != nil {
 				return err
 			}
-			m, ok := c.(rootTokenMaker)
-			if !ok {
-				return fmt.Errorf("new-root-token: this client cannot make a root token")
-			}
-			tok, err := m.NewRootToken(cmd.Context(), shares)
+			tok, err := c.NewRootToken(cmd.Context(), shares)
 			if err != nil {
 				return err
 			}

@@ -27,6 +27,9 @@ type Remote interface {
 	// Backup streams an encrypted backup to w and returns its size.
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 	Restore(ctx context.Context, r io.Reader, shares [][]byte) (*custodian.BackupResult, error)
+	// NewRootToken replaces the root token (a quorum of shares under a
+	// Shamir seal).
+	NewRootToken(ctx context.Context, shares [][]byte) (custodian.Secret, error)
 }
 
 // ClientOptions say where the key manager is and how to reach it; Main
