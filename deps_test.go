@@ -105,6 +105,23 @@ var dpLayerRules = []dpLayerRule{
 		Why:    "the server maps HTTP to the root package's API; algorithms, the barrier and wire formats are the library's business",
 		Direct: true,
 	},
+	{
+		From: []string{dpIn("client/..."), dpIn("api/...")},
+		To:   []string{dpIn("server/..."), dpIn("service/..."), dpIn("internal/cli"), dpIn("cmd/...")},
+		Why:  "the client and the API contract stand apart from the server that implements them",
+	},
+	{
+		From:   []string{dpIn("client/...")},
+		To:     []string{dpIn("store/..."), dpIn("seal/..."), dpIn("internal/algo"), dpIn("internal/barrier"), dpIn("internal/envelope")},
+		Why:    "the client speaks HTTP; storage, seals and algorithms are the server's",
+		Direct: true,
+	},
+	{
+		From:   []string{dpIn("internal/cli"), dpIn("cmd/...")},
+		To:     []string{dpIn("server/..."), dpIn("store/..."), dpIn("internal/algo"), dpIn("internal/barrier")},
+		Why:    "the CLI reaches a server through the client and runs one through the service package",
+		Direct: true,
+	},
 }
 
 // dpCryptoPackages may draw randomness only from crypto/rand.
