@@ -201,7 +201,7 @@ func (c *committer) commit(batch []*pending) {
 		if failed < 0 {
 			if err != nil {
 				for _, p := range rest {
-					p.err = groupError(p, err)
+					p.err = groupError(ctx, p, err)
 				}
 			}
 			return
@@ -209,20 +209,17 @@ func (c *committer) commit(batch []*pending) {
 		p := rest[failed]
 		rest = slices.Delete(rest, failed, failed+1)
 		c.alone.Add(1)
-		if err := c.s.inTx(ctx, func(tx pgx.Tx) error { return p.w.alone(ctx, tx) }); err != nil {
-			p.err = groupError(p, err)
-		} else {
-			p.err = nil
-		}
+		p.err = groupError(ctx, p, c.s.inTx(ctx, func(tx pgx.Tx) error { return p.w.alone(ctx, tx) }))
 	}
 }
 
-// groupError is what p's writer is told of err, a failure of the
-// transaction p was in: its own context's error if that has ended, since
-// the transaction may have failed because every writer in it gave up.
-func groupError(p *pending, err error) error {
-	if ctxErr := p.ctx.Err(); ctxErr != nil {
-		return ctxErr
+// groupError is what p's writer is told of err, the outcome of the
+// transaction p was in, run under the group's context ctx: p's own
+// context's error if every writer in the group gave up and err is a
+// failure (nothing landed, unless a COMMIT went unanswered), else err.
+func groupError(ctx context.Context, p *pending, err error) error {
+	if err != nil && ctx.Err() != nil && p.ctx.Err() != nil {
+		return p.ctx.Err()
 	}
 	return err
 }
