@@ -22,6 +22,7 @@ import (
 	"github.com/keycustodian/custodian/api"
 	"github.com/keycustodian/custodian/client"
 	"github.com/keycustodian/custodian/internal/leaktest"
+	"github.com/keycustodian/custodian/internal/testtls"
 )
 
 // TestNoLeaks prints a client, its options and the errors of failed calls
@@ -33,9 +34,9 @@ func TestNoLeaks(t *testing.T) {
 	token := "kct1." + base64.RawURLEncoding.EncodeToString(raw)
 	plaintext := []byte("4111 1111 1111 1111 card number, expiry 12/29, cvv 123")
 
-	ca := newCA(t, "leak CA")
-	_, certPEM, keyPEM := ca.issue(t, x509.ExtKeyUsageClientAuth, "leaky")
-	block, _ := pem.Decode(keyPEM)
+	ca := testtls.NewCA(t)
+	cert := ca.Client("leaky")
+	block, _ := pem.Decode(cert.KeyPEM)
 	priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
 		t.Fatal(err)
@@ -48,8 +49,9 @@ func TestNoLeaks(t *testing.T) {
 		"plaintext":      plaintext,
 	}
 
-	opts := client.Options{Token: token, CACertPEM: ca.pem, ClientCertFile: writeFile(t, "c.pem", certPEM),
-		ClientKeyFile: writeFile(t, "k.pem", keyPEM), ServerName: "kms.test", RetryBackoff: time.Millisecond}
+	certFile, keyFile := cert.Files()
+	opts := client.Options{Token: token, CACertPEM: ca.PEM, ClientCertFile: certFile,
+		ClientKeyFile: keyFile, ServerName: "kms.test", RetryBackoff: time.Millisecond}
 	c, err := client.New("https://127.0.0.1:1", opts)
 	if err != nil {
 		t.Fatal(err)

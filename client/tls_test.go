@@ -2,17 +2,10 @@ package client_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,80 +18,18 @@ import (
 
 	"github.com/keycustodian/custodian/api"
 	"github.com/keycustodian/custodian/client"
+	"github.com/keycustodian/custodian/internal/testtls"
 )
-
-// testCA is a CA made for one test, and certificates it issues.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue returns a leaf certificate for the names (IPs or DNS names) and
-// usage, with its key, as tls.Certificate and as PEM.
-func (ca *testCA) issue(t *testing.T, usage x509.ExtKeyUsage, names ...string) (tls.Certificate, []byte, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: names[0]},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-	}
-	for _, n := range names {
-		if ip := net.ParseIP(n); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, n)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair, certPEM, keyPEM
-}
 
 // tlsServer starts a fake over TLS with cert, requiring client
 // certificates from clientCA if it is not nil. It counts handshakes.
-func tlsServer(t *testing.T, cert tls.Certificate, clientCA *testCA) (*fake, *atomic.Int32) {
+func tlsServer(t *testing.T, cert tls.Certificate, clientCA *testtls.CA) (*fake, *atomic.Int32) {
 	t.Helper()
 	f := &fake{t: t, handlers: map[string]http.HandlerFunc{}}
 	f.srv = httptest.NewUnstartedServer(f.mux())
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	if clientCA != nil {
-		pool := x509.NewCertPool()
-		pool.AddCert(clientCA.cert)
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		cfg.ClientCAs, cfg.ClientAuth = clientCA.Pool(), tls.RequireAndVerifyClientCert
 	}
 	var conns atomic.Int32
 	f.srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
@@ -125,16 +56,15 @@ func writeFile(t *testing.T, name string, b []byte) string {
 }
 
 func TestTLS(t *testing.T) {
-	ca := newCA(t, "custodian test CA")
-	cert, _, _ := ca.issue(t, x509.ExtKeyUsageServerAuth, "127.0.0.1", "custodian.test")
-	f, conns := tlsServer(t, cert, nil)
+	ca := testtls.NewCA(t)
+	f, conns := tlsServer(t, ca.Server("127.0.0.1", "custodian.test").TLS(), nil)
 	ctx := context.Background()
 	addr := f.srv.URL // https://127.0.0.1:port
 
 	for name, opts := range map[string]client.Options{
-		"CACertPEM":  {CACertPEM: ca.pem},
-		"CACertFile": {CACertFile: writeFile(t, "ca.pem", ca.pem)},
-		"ServerName": {CACertPEM: ca.pem, ServerName: "custodian.test"},
+		"CACertPEM":  {CACertPEM: ca.PEM},
+		"CACertFile": {CACertFile: ca.File()},
+		"ServerName": {CACertPEM: ca.PEM, ServerName: "custodian.test"},
 	} {
 		opts.Token = testToken
 		c, err := client.New(addr, opts)
@@ -152,11 +82,11 @@ func TestTLS(t *testing.T) {
 
 	// Without the CA the server is an impostor: a clear error, never
 	// retried, and the token never sent.
-	other := newCA(t, "another CA")
+	other := testtls.NewCA(t)
 	for name, opts := range map[string]client.Options{
 		"system roots": {},
-		"another CA":   {CACertPEM: other.pem},
-		"wrong name":   {CACertPEM: ca.pem, ServerName: "elsewhere.test"},
+		"another CA":   {CACertPEM: other.PEM},
+		"wrong name":   {CACertPEM: ca.PEM, ServerName: "elsewhere.test"},
 	} {
 		opts.Token = testToken
 		c, err := client.New(addr, opts)
@@ -181,14 +111,12 @@ func TestTLS(t *testing.T) {
 }
 
 func TestMTLS(t *testing.T) {
-	serverCA, clientCA := newCA(t, "server CA"), newCA(t, "client CA")
-	cert, _, _ := serverCA.issue(t, x509.ExtKeyUsageServerAuth, "127.0.0.1")
-	f, _ := tlsServer(t, cert, clientCA)
-	_, certPEM, keyPEM := clientCA.issue(t, x509.ExtKeyUsageClientAuth, "operator")
-	certFile, keyFile := writeFile(t, "client.pem", certPEM), writeFile(t, "client-key.pem", keyPEM)
+	serverCA, clientCA := testtls.NewCA(t), testtls.NewCA(t)
+	f, _ := tlsServer(t, serverCA.Server("127.0.0.1").TLS(), clientCA)
+	certFile, keyFile := clientCA.Client("operator").Files()
 	ctx := context.Background()
 
-	c, err := client.New(f.srv.URL, client.Options{Token: testToken, CACertPEM: serverCA.pem, ClientCertFile: certFile, ClientKeyFile: keyFile})
+	c, err := client.New(f.srv.URL, client.Options{Token: testToken, CACertPEM: serverCA.PEM, ClientCertFile: certFile, ClientKeyFile: keyFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +129,7 @@ func TestMTLS(t *testing.T) {
 
 	// Without one the server ends the handshake: the error says a
 	// certificate was wanted, and no request arrives.
-	c, err = client.New(f.srv.URL, client.Options{Token: testToken, CACertPEM: serverCA.pem, Retries: -1})
+	c, err = client.New(f.srv.URL, client.Options{Token: testToken, CACertPEM: serverCA.PEM, Retries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,31 +146,30 @@ func TestMTLS(t *testing.T) {
 	}
 
 	// A certificate from another CA is refused the same way.
-	_, otherCert, otherKey := newCA(t, "rogue CA").issue(t, x509.ExtKeyUsageClientAuth, "mallory")
-	c, _ = client.New(f.srv.URL, client.Options{CACertPEM: serverCA.pem, Retries: -1,
-		ClientCertFile: writeFile(t, "m.pem", otherCert), ClientKeyFile: writeFile(t, "m-key.pem", otherKey)})
+	otherCert, otherKey := testtls.NewCA(t).Client("mallory").Files()
+	c, _ = client.New(f.srv.URL, client.Options{CACertPEM: serverCA.PEM, Retries: -1,
+		ClientCertFile: otherCert, ClientKeyFile: otherKey})
 	if _, err := c.GetKey(ctx, "k"); err == nil {
 		t.Errorf("a client certificate from another CA was accepted")
 	}
 }
 
 func TestOptionsChecked(t *testing.T) {
-	ca := newCA(t, "ca")
-	_, certPEM, keyPEM := ca.issue(t, x509.ExtKeyUsageClientAuth, "c")
-	certFile := writeFile(t, "c.pem", certPEM)
+	ca := testtls.NewCA(t)
+	certFile, keyFile := ca.Client("c").Files()
 	for name, tc := range map[string]struct {
 		addr string
 		opts client.Options
 		want string // in the error
 	}{
 		"cert without key":     {"https://kms:8200", client.Options{ClientCertFile: certFile}, "both"},
-		"key without cert":     {"https://kms:8200", client.Options{ClientKeyFile: writeFile(t, "k.pem", keyPEM)}, "both"},
+		"key without cert":     {"https://kms:8200", client.Options{ClientKeyFile: keyFile}, "both"},
 		"key that is no key":   {"https://kms:8200", client.Options{ClientCertFile: certFile, ClientKeyFile: certFile}, "client certificate"},
 		"missing CA file":      {"https://kms:8200", client.Options{CACertFile: filepath.Join(t.TempDir(), "none.pem")}, "CA certificate"},
 		"CA file without PEM":  {"https://kms:8200", client.Options{CACertFile: writeFile(t, "x", []byte("junk"))}, "no PEM"},
 		"CA PEM without PEM":   {"https://kms:8200", client.Options{CACertPEM: []byte("junk")}, "no PEM"},
-		"HTTPClient and TLS":   {"https://kms:8200", client.Options{HTTPClient: &http.Client{}, CACertPEM: ca.pem}, "not both"},
-		"TLS over plain http":  {"http://127.0.0.1:8200", client.Options{CACertPEM: ca.pem}, "plain http"},
+		"HTTPClient and TLS":   {"https://kms:8200", client.Options{HTTPClient: &http.Client{}, CACertPEM: ca.PEM}, "not both"},
+		"TLS over plain http":  {"http://127.0.0.1:8200", client.Options{CACertPEM: ca.PEM}, "plain http"},
 		"negative timeout":     {"https://kms:8200", client.Options{Timeout: -time.Second}, "negative"},
 		"token with a newline": {"https://kms:8200", client.Options{Token: "kct1.abc\r\nX-Evil: 1"}, "header"},
 		"user agent, newline":  {"https://kms:8200", client.Options{UserAgent: "x\nX-Evil: 1"}, "line break"},
@@ -319,13 +246,12 @@ func TestPathPrefix(t *testing.T) {
 }
 
 func TestFromEnv(t *testing.T) {
-	ca := newCA(t, "env CA")
-	cert, _, _ := ca.issue(t, x509.ExtKeyUsageServerAuth, "127.0.0.1")
-	f, _ := tlsServer(t, cert, nil)
+	ca := testtls.NewCA(t)
+	f, _ := tlsServer(t, ca.Server("127.0.0.1").TLS(), nil)
 
 	t.Setenv(client.EnvAddr, f.srv.URL)
 	t.Setenv(client.EnvToken, testToken+"\n") // pasted with its newline
-	t.Setenv(client.EnvCACert, writeFile(t, "ca.pem", ca.pem))
+	t.Setenv(client.EnvCACert, ca.File())
 	t.Setenv(client.EnvClientCert, "")
 	t.Setenv(client.EnvClientKey, "")
 	c, err := client.FromEnv()
