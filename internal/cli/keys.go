@@ -125,15 +125,9 @@ is fixed at creation; aes256-gcm is the default. RSA keys either encrypt
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.CreateKey(cmd.Context(), args[0], opts)
-			if err != nil {
-				return err
-			}
-			return a.emitKey(k)
+			return a.keyCall(func(c Remote) (*custodian.Key, error) {
+				return c.CreateKey(cmd.Context(), args[0], opts)
+			}, keyDetails)
 		}),
 	}
 	f.add(cmd, string(custodian.DefaultKeyType))
@@ -168,15 +162,9 @@ gives.`,
 			if err != nil {
 				return err
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.ImportKey(cmd.Context(), args[0], decodeBinary(b), opts)
-			if err != nil {
-				return err
-			}
-			return a.emitKey(k)
+			return a.keyCall(func(c Remote) (*custodian.Key, error) {
+				return c.ImportKey(cmd.Context(), args[0], decodeBinary(b), opts)
+			}, keyDetails)
 		}),
 	}
 	f.add(cmd, "")
@@ -242,17 +230,7 @@ func (a *app) keyShowCommand() *cobra.Command {
 		Example:           "  custodian key show payments\n  custodian key show payments --output json",
 		Args:              exactArgs("NAME"),
 		ValidArgsFunction: a.completeKeys,
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.GetKey(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.emitKey(k)
-		}),
+		RunE:              a.runKeyOp(Remote.GetKey, keyDetails),
 	}
 }
 
@@ -309,15 +287,9 @@ ciphertexts first).`,
 			if u.Description == nil && u.Labels == nil && u.MinDecryptionVersion == nil && u.RotationPeriod == nil {
 				return usagef("nothing to change: give --description, --label, --clear-labels, --rotation-period or --min-decryption-version")
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.UpdateKey(cmd.Context(), args[0], u)
-			if err != nil {
-				return err
-			}
-			return a.emitKey(k)
+			return a.keyCall(func(c Remote) (*custodian.Key, error) {
+				return c.UpdateKey(cmd.Context(), args[0], u)
+			}, keyDetails)
 		}),
 	}
 	fl := cmd.Flags()
@@ -338,38 +310,22 @@ from now on, while older versions still decrypt and verify.`,
 		Example:           "  custodian key rotate payments",
 		Args:              exactArgs("NAME"),
 		ValidArgsFunction: a.completeKeys,
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.RotateKey(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.emit(api.FromKey(k), fmt.Sprintf("rotated %q: primary version %d", k.Name, k.PrimaryVersion))
+		RunE: a.runKeyOp(Remote.RotateKey, func(k *custodian.Key) string {
+			return fmt.Sprintf("rotated %q: primary version %d", k.Name, k.PrimaryVersion)
 		}),
 	}
 }
 
 // keyStateCommand is enable, disable and revoke: one call, one state.
-func (a *app) keyStateCommand(name, short, done string, call func(Remote, context.Context, string) (*custodian.Key, error)) *cobra.Command {
+func (a *app) keyStateCommand(name, short, done string, op keyOp) *cobra.Command {
 	return &cobra.Command{
 		Use:               name + " NAME",
 		Short:             short,
 		Example:           fmt.Sprintf("  custodian key %s payments", name),
 		Args:              exactArgs("NAME"),
 		ValidArgsFunction: a.completeKeys,
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := call(c, cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.emit(api.FromKey(k), fmt.Sprintf("%s %q", done, k.Name))
+		RunE: a.runKeyOp(op, func(k *custodian.Key) string {
+			return fmt.Sprintf("%s %q", done, k.Name)
 		}),
 	}
 }
@@ -389,15 +345,11 @@ server's own sweep). "key cancel-delete" undoes it until then.`,
 			if days < 7 || days > 30 {
 				return usagef("--pending-days %d: want 7 to 30", days)
 			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.ScheduleKeyDeletion(cmd.Context(), args[0], time.Duration(days)*24*time.Hour)
-			if err != nil {
-				return err
-			}
-			return a.emit(api.FromKey(k), fmt.Sprintf("scheduled %q for deletion on %s", k.Name, k.DeletionDate.UTC().Format(time.RFC3339)))
+			return a.keyCall(func(c Remote) (*custodian.Key, error) {
+				return c.ScheduleKeyDeletion(cmd.Context(), args[0], time.Duration(days)*24*time.Hour)
+			}, func(k *custodian.Key) string {
+				return fmt.Sprintf("scheduled %q for deletion on %s", k.Name, k.DeletionDate.UTC().Format(time.RFC3339))
+			})
 		}),
 	}
 	cmd.Flags().IntVar(&days, "pending-days", 30, "days before the key may be destroyed, 7 to 30")
@@ -413,16 +365,8 @@ it), or revoked if it was revoked before.`,
 		Example:           "  custodian key cancel-delete payments\n  custodian key enable payments",
 		Args:              exactArgs("NAME"),
 		ValidArgsFunction: a.completeKeys,
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.CancelKeyDeletion(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.emit(api.FromKey(k), fmt.Sprintf("cancelled the deletion of %q; it is %s", k.Name, k.State))
+		RunE: a.runKeyOp(Remote.CancelKeyDeletion, func(k *custodian.Key) string {
+			return fmt.Sprintf("cancelled the deletion of %q; it is %s", k.Name, k.State)
 		}),
 	}
 }
@@ -436,16 +380,8 @@ date has passed. Its metadata stays as a tombstone; its name is free again.`,
 		Example:           "  custodian key destroy payments",
 		Args:              exactArgs("NAME"),
 		ValidArgsFunction: a.completeKeys,
-		RunE: run(func(cmd *cobra.Command, args []string) error {
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			k, err := c.DestroyKey(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return a.emit(api.FromKey(k), fmt.Sprintf("destroyed %q", k.Name))
+		RunE: a.runKeyOp(Remote.DestroyKey, func(k *custodian.Key) string {
+			return fmt.Sprintf("destroyed %q", k.Name)
 		}),
 	}
 }
@@ -522,9 +458,32 @@ on standard output or raw bytes with --out (mode 0600). These are the forms
 	return cmd
 }
 
-// emitKey prints a key's details.
-func (a *app) emitKey(k *custodian.Key) error {
-	return a.emit(api.FromKey(k), keyDetails(k))
+// keyOp is a call on the key a command's argument names, returning the
+// key as it is after the call.
+type keyOp func(c Remote, ctx context.Context, name string) (*custodian.Key, error)
+
+// runKeyOp is the RunE of a command that makes one call, op, on the key
+// its argument names, and prints the key as keyCall does.
+func (a *app) runKeyOp(op keyOp, text func(*custodian.Key) string) func(*cobra.Command, []string) error {
+	return run(func(cmd *cobra.Command, args []string) error {
+		return a.keyCall(func(c Remote) (*custodian.Key, error) {
+			return op(c, cmd.Context(), args[0])
+		}, text)
+	})
+}
+
+// keyCall connects, makes one call that returns a key, and prints the
+// key: as JSON with --output json, else as text says.
+func (a *app) keyCall(call func(Remote) (*custodian.Key, error), text func(*custodian.Key) string) error {
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	k, err := call(c)
+	if err != nil {
+		return err
+	}
+	return a.emit(api.FromKey(k), text(k))
 }
 
 // keyDetails is the text form of one key.
