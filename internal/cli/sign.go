@@ -64,7 +64,8 @@ func (a *app) signFlags(cmd *cobra.Command, algorithm *string, version *int, dig
 }
 
 func (a *app) verifyCommand() *cobra.Command {
-	var key, algorithm, in, sigFile string
+	var key, algorithm, in string
+	sigFile := tagFile{flag: "signature", what: "signature file"}
 	var version int
 	var digest bool
 	cmd := &cobra.Command{
@@ -79,32 +80,13 @@ standard output). A signature made before the key was rotated needs
   custodian sign --key signer --in msg.txt > msg.sig.b64 && custodian verify --key signer --signature msg.sig.b64 --in msg.txt`,
 		Args: noArgs,
 		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			if err := needKey(key); err != nil {
-				return err
-			}
-			if sigFile == "" {
-				return usagef("--signature is required")
-			}
-			sig, err := readFile(sigFile, "signature file")
-			if err != nil {
-				return err
-			}
-			msg, err := a.readInput(in, "message")
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			if err := c.Verify(cmd.Context(), key, msg, decodeBinary(sig), &custodian.SignOptions{Algorithm: custodian.Algorithm(algorithm), Digest: digest, Version: version}); err != nil {
-				return err
-			}
-			return a.emit(api.VerifyResponse{Valid: true}, "valid")
+			return a.verifyTag(key, in, sigFile, func(c Remote, msg, sig []byte) error {
+				return c.Verify(cmd.Context(), key, msg, sig, &custodian.SignOptions{Algorithm: custodian.Algorithm(algorithm), Digest: digest, Version: version})
+			})
 		}),
 	}
 	a.keyFlag(cmd, &key, "the `NAME` of the key that signed (required)")
-	cmd.Flags().StringVar(&sigFile, "signature", "", "`FILE` holding the signature, raw or base64 (required)")
+	sigFile.add(cmd, "`FILE` holding the signature, raw or base64 (required)")
 	a.signFlags(cmd, &algorithm, &version, &digest)
 	a.inFlag(cmd, &in, "message")
 	a.outFlag(cmd)
@@ -149,7 +131,8 @@ hmac-sha512 key, printed as standard base64 (raw bytes with --out).`,
 }
 
 func (a *app) verifyMACCommand() *cobra.Command {
-	var key, in, macFile string
+	var key, in string
+	macFile := tagFile{flag: "mac", what: "MAC file"}
 	var version int
 	cmd := &cobra.Command{
 		Use:   "verify-mac --key NAME --mac FILE",
@@ -160,36 +143,55 @@ standard base64.`,
 		Example: `  custodian verify-mac --key webhooks --mac body.mac --in body.json`,
 		Args:    noArgs,
 		RunE: run(func(cmd *cobra.Command, _ []string) error {
-			if err := needKey(key); err != nil {
-				return err
-			}
-			if macFile == "" {
-				return usagef("--mac is required")
-			}
-			mac, err := readFile(macFile, "MAC file")
-			if err != nil {
-				return err
-			}
-			msg, err := a.readInput(in, "message")
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
-			if err != nil {
-				return err
-			}
-			if err := c.VerifyMAC(cmd.Context(), key, msg, decodeBinary(mac), &custodian.MACOptions{Version: version}); err != nil {
-				return err
-			}
-			return a.emit(api.VerifyResponse{Valid: true}, "valid")
+			return a.verifyTag(key, in, macFile, func(c Remote, msg, mac []byte) error {
+				return c.VerifyMAC(cmd.Context(), key, msg, mac, &custodian.MACOptions{Version: version})
+			})
 		}),
 	}
 	a.keyFlag(cmd, &key, "the `NAME` of the HMAC key (required)")
-	cmd.Flags().StringVar(&macFile, "mac", "", "`FILE` holding the MAC, raw or base64 (required)")
+	macFile.add(cmd, "`FILE` holding the MAC, raw or base64 (required)")
 	cmd.Flags().IntVar(&version, "version", 0, "key `VERSION` the MAC was made with (default the primary)")
 	a.inFlag(cmd, &in, "message")
 	a.outFlag(cmd)
 	return cmd
+}
+
+// tagFile is the required flag of verify and verify-mac that names the
+// file holding the signature or MAC; what names the file in errors.
+type tagFile struct {
+	flag, what, path string
+}
+
+func (f *tagFile) add(cmd *cobra.Command, usage string) {
+	cmd.Flags().StringVar(&f.path, f.flag, "", usage)
+}
+
+// verifyTag is verify and verify-mac: it reads the tag (raw or base64)
+// from its file and the message from --in or standard input, has check
+// compare them on the server, and prints "valid" if they match.
+func (a *app) verifyTag(key, in string, f tagFile, check func(c Remote, msg, tag []byte) error) error {
+	if err := needKey(key); err != nil {
+		return err
+	}
+	if f.path == "" {
+		return usagef("--%s is required", f.flag)
+	}
+	tag, err := readFile(f.path, f.what)
+	if err != nil {
+		return err
+	}
+	msg, err := a.readInput(in, "message")
+	if err != nil {
+		return err
+	}
+	c, err := a.client()
+	if err != nil {
+		return err
+	}
+	if err := check(c, msg, decodeBinary(tag)); err != nil {
+		return err
+	}
+	return a.emit(api.VerifyResponse{Valid: true}, "valid")
 }
 
 func (a *app) agreeCommand() *cobra.Command {
