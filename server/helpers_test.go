@@ -33,7 +33,7 @@ type testServer struct {
 	c       *custodian.Custodian
 	srv     *server.Server
 	token   string
-	log     *syncBuffer
+	log     *server.LogBuffer
 	clock   *clock
 	keyfile *keyfile.Seal
 }
@@ -55,24 +55,6 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// syncBuffer is a log sink safe for concurrent requests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newKeyfile(t testing.TB) *keyfile.Seal {
@@ -99,9 +81,9 @@ func openCustodian(t testing.TB, st store.Store, sl seal.Seal, clk *clock) *cust
 	return c
 }
 
-func newServerFor(t testing.TB, c *custodian.Custodian, opts server.Options) (*server.Server, *syncBuffer) {
+func newServerFor(t testing.TB, c *custodian.Custodian, opts server.Options) (*server.Server, *server.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &server.LogBuffer{}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

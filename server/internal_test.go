@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,34 +37,16 @@ func TestBindingsMatchRoutes(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log sink for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // adapted returns a Server (over an in-memory Custodian, enough for
 // public routes) and the handler of a public test route running h.
-func adapted(t *testing.T, h handlerFunc) (http.Handler, *lockedBuffer) {
+func adapted(t *testing.T, h handlerFunc) (http.Handler, *LogBuffer) {
 	t.Helper()
 	c, err := custodian.New(custodian.Options{RotationCheckInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	logs := &lockedBuffer{}
+	logs := &LogBuffer{}
 	s, err := New(c, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
