@@ -3,12 +3,9 @@ package service
 import (
 	"bytes"
 	"context"
-	"io"
-	"path/filepath"
 	"testing"
 
 	"github.com/keycustodian/custodian/internal/pgtest"
-	"github.com/keycustodian/custodian/seal/keyfile"
 )
 
 // A production server on PostgreSQL with a keyfile seal: it starts
@@ -17,16 +14,8 @@ import (
 func TestPostgresRestoreAndRestart(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	ctx := context.Background()
-	keyPath := filepath.Join(t.TempDir(), "unseal.key")
-	kf, err := keyfile.Create(keyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := makeBackup(t, kf)
-
-	cfg := testConfig(t, io.Discard)
+	src, cfg := keyFileBackup(t)
 	cfg.PostgresDSN, cfg.PostgresSchema = dsn, pgtest.FreshSchema(t, dsn)
-	cfg.Seal, cfg.KeyFile = SealKeyFile, keyPath
 	s, _ := start(t, cfg)
 	if st, err := s.b.c.Status(ctx); err != nil || st.Initialized {
 		t.Fatalf("new schema: %+v, %v; want uninitialized", st, err)

@@ -73,6 +73,21 @@ func makeBackup(t *testing.T, sl seal.Seal) source {
 	return src
 }
 
+// keyFileBackup backs up a custodian sealed by a new key file, and
+// returns the backup with the config of a server, not yet initialized,
+// that unseals with the same key file: where the backup restores.
+func keyFileBackup(t *testing.T) (source, Config) {
+	t.Helper()
+	keyPath := filepath.Join(t.TempDir(), "unseal.key")
+	kf, err := keyfile.Create(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, io.Discard)
+	cfg.Seal, cfg.KeyFile = SealKeyFile, keyPath
+	return makeBackup(t, kf), cfg
+}
+
 func checkRestored(t *testing.T, c *custodian.Custodian, src source) {
 	t.Helper()
 	ctx := context.Background()
@@ -92,15 +107,7 @@ func spoolFiles(t *testing.T, dir string) []string {
 
 func TestRestoreKeyFile(t *testing.T) {
 	ctx := context.Background()
-	keyPath := filepath.Join(t.TempDir(), "unseal.key")
-	kf, err := keyfile.Create(keyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := makeBackup(t, kf)
-
-	cfg := testConfig(t, io.Discard)
-	cfg.Seal, cfg.KeyFile = SealKeyFile, keyPath
+	src, cfg := keyFileBackup(t)
 	s, _ := start(t, cfg)
 	restore := func(b []byte, shares [][]byte) error {
 		_, err := s.b.restore(ctx, bytes.NewReader(b), shares, s.log)
@@ -148,15 +155,11 @@ func TestRestoreKeyFile(t *testing.T) {
 }
 
 func TestRestoreWrongKeyFile(t *testing.T) {
-	kf, err := keyfile.Create(filepath.Join(t.TempDir(), "unseal.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := makeBackup(t, kf)
+	src, _ := keyFileBackup(t)
 	cfg := testConfig(t, io.Discard)
 	cfg.Seal = SealKeyFile // a new key file in the data directory
 	s, _ := start(t, cfg)
-	_, err = s.b.restore(context.Background(), bytes.NewReader(src.backup), nil, s.log)
+	_, err := s.b.restore(context.Background(), bytes.NewReader(src.backup), nil, s.log)
 	if !errors.Is(err, custodian.ErrInvalidShares) {
 		t.Errorf("restore under another key file = %v, want ErrInvalidShares", err)
 	}
