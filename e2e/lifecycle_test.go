@@ -74,7 +74,7 @@ func TestSealedServer(t *testing.T) {
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
 	config := filepath.Join(dir, "config.yaml")
-	os.WriteFile(config, []byte(fmt.Sprintf("listen_addr: 127.0.0.1:0\ndata_dir: %s\nseal: shamir\n", dataDir)), 0o600)
+	os.WriteFile(config, []byte(fmt.Sprintf("listen_addr: 127.0.0.1:0\ninsecure_plain_http: true\ndata_dir: %s\nseal: shamir\n", dataDir)), 0o600)
 	srv := startServer(t, "server", "--config", config)
 	if !srv.banner("Not initialized: run `custodian operator init`") {
 		t.Errorf("the banner of an uninitialized server:\n%s", srv.out)
@@ -199,7 +199,7 @@ func TestSealedServer(t *testing.T) {
 	// restore the first backup into a new, uninitialized Shamir server,
 	// authorized by the shares it was made under.
 	restoreDir := filepath.Join(dir, "restored")
-	rs := startServer(t, "server", "--addr", "127.0.0.1:0", "--data", restoreDir, "--seal", "shamir")
+	rs := startServer(t, "server", "--addr", "127.0.0.1:0", "--insecure-plain-http", "--data", restoreDir, "--seal", "shamir")
 	rcl := newCLI(t, rs)
 	backup := cl.path("first.backup")
 	rcl.fail(`shares do not reconstruct`, "", "restore", backup, "--share", rk.Shares[0], "--share", rk.Shares[1], "--share", rk.Shares[2])

@@ -73,6 +73,10 @@ type Config struct {
 	// Dev is `custodian server --dev`: an auto-initialised, auto-unsealed
 	// server on loopback whose root token is printed and kept in DataDir.
 	Dev bool `yaml:"dev"`
+	// InsecurePlainHTTP lets a server that is not in dev mode speak plain
+	// HTTP, on a loopback address only: behind a TLS-terminating proxy on
+	// the same host, or in tests. Without it only dev mode may.
+	InsecurePlainHTTP bool `yaml:"insecure_plain_http"`
 
 	// Version is the binary's version, reported by the health endpoint.
 	// It is not a setting: the binary fills it in. Empty means the module
@@ -190,6 +194,9 @@ func (c Config) Validate() error {
 	}
 	if err == nil && !c.TLS() && !loopback {
 		bad("listen_addr", "%q: TLS is required off loopback: set tls_cert_file and tls_key_file, or listen on 127.0.0.1", c.Addr)
+	}
+	if err == nil && !c.TLS() && loopback && !c.Dev && !c.InsecurePlainHTTP {
+		bad("tls_cert_file", "empty: outside dev mode the server needs TLS (tls_cert_file and tls_key_file); on loopback behind a local TLS proxy, set insecure_plain_http")
 	}
 	if err == nil && c.Dev && !loopback {
 		bad("listen_addr", "%q: dev mode listens on loopback only (%s is not a loopback address)", c.Addr, hostOrAll(host))

@@ -25,9 +25,15 @@ func env(vars map[string]string) func(string) string {
 
 func TestDefaultIsValid(t *testing.T) {
 	d := Default()
-	if err := d.Validate(); err != nil {
-		t.Fatalf("Default().Validate() = %v", err)
+	// Production needs TLS, even on loopback, unless told otherwise.
+	if err := d.Validate(); err == nil || !strings.Contains(err.Error(), "needs TLS") {
+		t.Fatalf("Default().Validate() = %v, want a refusal of plain HTTP outside dev mode", err)
 	}
+	d.InsecurePlainHTTP = true
+	if err := d.Validate(); err != nil {
+		t.Fatalf("Default() with insecure_plain_http: Validate() = %v", err)
+	}
+	d.InsecurePlainHTTP = false
 	if d.Addr != "127.0.0.1:8200" || d.DataDir != "./custodian-data" || d.SealType() != SealShamir {
 		t.Errorf("defaults: addr %q data %q seal %q", d.Addr, d.DataDir, d.SealType())
 	}
@@ -206,9 +212,14 @@ func TestValidate(t *testing.T) {
 		edit func(*Config)
 		want []string // substrings of the error; nil means valid
 	}{
-		{"loopback plain", func(c *Config) { c.Addr = "127.0.0.1:0" }, nil},
-		{"ipv6 loopback plain", func(c *Config) { c.Addr = "[::1]:8200" }, nil},
-		{"localhost plain", func(c *Config) { c.Addr = "localhost:8200" }, nil},
+		{"loopback plain", func(c *Config) { c.Addr = "127.0.0.1:0" },
+			[]string{"tls_cert_file", "outside dev mode the server needs TLS", "insecure_plain_http"}},
+		{"loopback plain, allowed", func(c *Config) { c.Addr, c.InsecurePlainHTTP = "127.0.0.1:0", true }, nil},
+		{"ipv6 loopback plain, allowed", func(c *Config) { c.Addr, c.InsecurePlainHTTP = "[::1]:8200", true }, nil},
+		{"localhost plain, allowed", func(c *Config) { c.Addr, c.InsecurePlainHTTP = "localhost:8200", true }, nil},
+		{"remote plain, allowed anyway", func(c *Config) { c.Addr, c.InsecurePlainHTTP = "192.0.2.1:8200", true },
+			[]string{"TLS is required off loopback"}},
+		{"dev loopback plain", func(c *Config) { c.Dev = true }, nil},
 		{"all interfaces plain", func(c *Config) { c.Addr = "0.0.0.0:8200" },
 			[]string{"listen_addr", "--addr", "CUSTODIAN_LISTEN_ADDR", "TLS is required off loopback"}},
 		{"empty host plain", func(c *Config) { c.Addr = ":8200" }, []string{"TLS is required off loopback"}},
@@ -233,7 +244,7 @@ func TestValidate(t *testing.T) {
 		{"dev postgres", func(c *Config) { c.Dev, c.PostgresDSN = true, "postgres://x" }, []string{"postgres_dsn", "dev mode"}},
 		{"bad log format", func(c *Config) { c.LogFormat = "xml" }, []string{"log_format", `"xml"`}},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, []string{"log_level", `"loud"`}},
-		{"log level offset", func(c *Config) { c.LogLevel = "INFO+2" }, nil},
+		{"log level offset", func(c *Config) { c.LogLevel, c.Dev = "INFO+2", true }, nil},
 		{"zero timeout", func(c *Config) { c.ReadHeaderTimeout = 0 }, []string{"read_header_timeout", "positive"}},
 		{"negative timeout", func(c *Config) { c.ShutdownTimeout = -time.Second }, []string{"shutdown_timeout"}},
 		{"zero batch", func(c *Config) { c.MaxBatchItems = 0 }, []string{"max_batch_items"}},

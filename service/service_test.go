@@ -47,6 +47,7 @@ func testConfig(t *testing.T, logs io.Writer) Config {
 	c.LogLevel = "debug"
 	c.LogOutput = logs
 	c.Version = "test"
+	c.InsecurePlainHTTP = true // the TLS tests add certificates
 	return c
 }
 

@@ -55,6 +55,7 @@ var settings = []Setting{
 	integer("max_batch_items", "max-batch-items", "most items in one batch encrypt or decrypt", func(c *Config) *int { return &c.MaxBatchItems }),
 	integer("max_concurrent_requests", "max-concurrent-requests", "most requests handled at once; more wait", func(c *Config) *int { return &c.MaxConcurrentRequests }),
 	boolean("dev", "dev", "dev mode: auto-initialised, auto-unsealed, loopback only, root token printed", func(c *Config) *bool { return &c.Dev }),
+	boolean("insecure_plain_http", "insecure-plain-http", "outside dev mode, serve plain HTTP on a loopback address (behind a local TLS proxy, or in tests)", func(c *Config) *bool { return &c.InsecurePlainHTTP }),
 }
 
 func init() {
