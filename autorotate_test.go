@@ -146,3 +146,35 @@ func TestAutomaticRotationAfterDowntime(t *testing.T) {
 		t.Fatalf("missed rotations happened more than once: v%d", k.LatestVersion)
 	}
 }
+
+// TestBackgroundDestroysDueKeys: the background task destroys a key whose
+// deletion window has passed, as AWS KMS does at the window's end.
+func TestBackgroundDestroysDueKeys(t *testing.T) {
+	clock := lcNewClock()
+	c := rrOpenKeyfile(t, memory.New(), rrKeyfile(t), custodian.Options{Now: clock.Now, RotationCheckInterval: 5 * time.Millisecond})
+	if _, err := c.CreateKey(bgCtx, "old", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ScheduleKeyDeletion(bgCtx, "old", custodian.MinDeletionWindow); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond)
+	if k, _ := c.GetKey(bgCtx, "old"); k.State != custodian.StatePendingDeletion {
+		t.Fatalf("destroyed before its window ended: %s", k.State)
+	}
+	clock.Advance(custodian.MinDeletionWindow)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		k, err := c.GetKey(bgCtx, "old")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.State == custodian.StateDestroyed {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the due key was not destroyed in the background: %s", k.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

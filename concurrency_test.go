@@ -341,13 +341,24 @@ func (s *lcHookStore) Update(ctx context.Context, k store.Key, vs []store.Versio
 
 func (s *lcHookStore) List(ctx context.Context, opts store.ListOptions) ([]store.Key, error) {
 	out, err := s.Store.List(ctx, opts)
+	s.listed(err)
+	return out, err
+}
+
+// Scan calls the afterList hook too: the sweeps list keys by scanning.
+func (s *lcHookStore) Scan(ctx context.Context, after string, limit int) ([]store.Key, error) {
+	out, err := s.Store.Scan(ctx, after, limit)
+	s.listed(err)
+	return out, err
+}
+
+func (s *lcHookStore) listed(err error) {
 	s.mu.Lock()
 	f := s.afterList
 	s.mu.Unlock()
 	if err == nil && f != nil {
 		f()
 	}
-	return out, err
 }
 
 // TestConcurrentDestroyDueKeysAndCancel cancels a due key's

@@ -354,38 +354,6 @@ func (c *Custodian) DestroyKey(ctx context.Context, name string) (*Key, error) {
 	return k, err
 }
 
-// DestroyDueKeys destroys every key pending deletion whose window has
-// passed, and returns how many it destroyed.
-func (c *Custodian) DestroyDueKeys(ctx context.Context) (int, error) {
-	n := 0
-	opts := &ListOptions{PageSize: 1000}
-	for {
-		page, err := c.ListKeys(ctx, opts)
-		if err != nil {
-			return n, err
-		}
-		for _, k := range page.Keys {
-			if k.State != StatePendingDeletion || c.now().Before(k.DeletionDate) {
-				continue
-			}
-			_, err := c.DestroyKey(ctx, k.Name)
-			switch {
-			case err == nil:
-				n++
-			case errors.Is(err, ErrInvalidKeyState):
-				// Its deletion was cancelled, or the name moved on, since
-				// the listing: not due any more, and not destroyed here.
-			default:
-				return n, err
-			}
-		}
-		if page.NextPageToken == "" {
-			return n, nil
-		}
-		opts.PageToken = page.NextPageToken
-	}
-}
-
 // forgetVersions drops a destroyed key's loaded versions from the cache,
 // each by its exact entry: a walk of the whole cache would cost every
 // destruction time in proportion to the cache size.

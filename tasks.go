@@ -45,7 +45,8 @@ func (t *tasks) stop() {
 	t.wg.Wait()
 }
 
-// startTasks starts automatic rotation, unless it is turned off.
+// startTasks starts automatic rotation, and the destruction of keys whose
+// deletion window has passed, unless it is turned off.
 func (c *Custodian) startTasks() {
 	if c.opts.RotationCheckInterval < 0 {
 		return
@@ -63,8 +64,8 @@ func (c *Custodian) startTasks() {
 			if c.vault.Load() == nil {
 				continue
 			}
-			if _, err := c.RotateDueKeys(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrSealed) {
-				c.opts.logError("automatic rotation", err)
+			if _, err := c.sweep(ctx, true, true); err != nil && ctx.Err() == nil && !errors.Is(err, ErrSealed) {
+				c.opts.logError("automatic rotation and destruction", err)
 			}
 		}
 	})
@@ -84,38 +85,70 @@ func (c *Custodian) kickRotation() {
 // since its primary version was created, and returns how many it rotated.
 // A key overdue by several periods is rotated once. A key that fails does
 // not stop the others; the error names each (up to ten). The background
-// task calls it every Options.RotationCheckInterval and on unsealing.
+// task does this every Options.RotationCheckInterval and on unsealing.
 func (c *Custodian) RotateDueKeys(ctx context.Context) (int, error) {
+	res, err := c.sweep(ctx, true, false)
+	return res.rotated, opError("rotate-due", "", err)
+}
+
+// DestroyDueKeys destroys every key pending deletion whose window has
+// passed, and returns how many it destroyed. The background task does this
+// too, with automatic rotation.
+func (c *Custodian) DestroyDueKeys(ctx context.Context) (int, error) {
+	res, err := c.sweep(ctx, false, true)
+	return res.destroyed, opError("destroy-due", "", err)
+}
+
+type sweepResult struct{ rotated, destroyed int }
+
+// sweep reads every key record once and rotates the keys due for rotation
+// and destroys those due for destruction, as asked. It reads the backend's
+// records: each key is read again, and checked, on the write path, and one
+// damaged record must not stop the others.
+func (c *Custodian) sweep(ctx context.Context, rotate, destroy bool) (sweepResult, error) {
+	var res sweepResult
 	if _, err := c.unsealed(); err != nil {
-		return 0, opError("rotate-due", "", err)
+		return res, err
 	}
 	var (
-		n      int
 		failed []error
 		after  string
 	)
+	fail := func(op, name string, err error) {
+		if len(failed) < 10 {
+			failed = append(failed, opError(op, name, err))
+		}
+	}
 	const page = 500
 	for {
-		// The backend's records: each due key is read again, and checked,
-		// on the write path; one damaged record must not stop the others.
 		keys, err := c.backend.Scan(ctx, after, page)
 		if err != nil {
-			return n, opError("rotate-due", "", err)
+			return res, err
 		}
 		for _, k := range keys {
-			if k.RotationPeriod <= 0 || k.State != string(StateEnabled) {
-				continue
-			}
-			rotated, err := c.rotateIfDue(ctx, k)
-			if err != nil && len(failed) < 10 {
-				failed = append(failed, opError("rotate-due", k.Name, err))
-			}
-			if rotated {
-				n++
+			switch {
+			case rotate && k.RotationPeriod > 0 && k.State == string(StateEnabled):
+				rotated, err := c.rotateIfDue(ctx, k)
+				if err != nil {
+					fail("rotate", k.Name, err)
+				}
+				if rotated {
+					res.rotated++
+				}
+			case destroy && k.State == string(StatePendingDeletion) && !c.now().Before(k.DeletionDate):
+				_, err := c.DestroyKey(ctx, k.Name)
+				switch {
+				case err == nil:
+					res.destroyed++
+				case errors.Is(err, ErrInvalidKeyState):
+					// Cancelled since the scan: not due any more.
+				default:
+					fail("destroy", k.Name, err)
+				}
 			}
 		}
 		if len(keys) < page {
-			return n, errors.Join(failed...)
+			return res, errors.Join(failed...)
 		}
 		after = keys[len(keys)-1].ID
 	}
