@@ -220,7 +220,7 @@ func dsCreate(b *testing.B, be dsBackend, api string, writers int) {
 // files and, once complete, dsScaleDone. Bump dsScaleFormat when the
 // stored format changes, or remove the directories, to rebuild them.
 const (
-	dsScaleFormat  = 1
+	dsScaleFormat  = 2
 	dsScaleDone    = "complete"
 	dsScaleWriters = 1000 // concurrent CreateKeys while building: bbolt's MaxBatchSize
 	dsHotKeys      = 100

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -19,19 +18,6 @@ import (
 // ErrLocked is wrapped by the error of an [Open] that could not lock the
 // file because another store has it open.
 var ErrLocked = errors.New("store file is locked by another open store")
-
-// layoutVersion is the value of meta/format: the layout of buckets and keys
-// described in the package documentation.
-const layoutVersion byte = 1
-
-var (
-	bucketMeta     = []byte("meta")
-	bucketRecords  = []byte("records")
-	bucketKeys     = []byte("keys")
-	bucketNames    = []byte("names")
-	bucketVersions = []byte("versions")
-	metaFormat     = []byte("format")
-)
 
 // Options configure [Open]. The zero value is valid.
 type Options struct {
@@ -110,29 +96,6 @@ func Open(path string, opts Options) (*Store, error) {
 	return &Store{db: db, path: path, commits: newCommitter(db, opts.MaxBatchSize, opts.MaxBatchDelay)}, nil
 }
 
-// initLayout creates the buckets of a new file and checks the layout
-// version of an existing one.
-func initLayout(tx *bolt.Tx) error {
-	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-	if err != nil {
-		return err
-	}
-	switch f := meta.Get(metaFormat); {
-	case f == nil:
-		if err := meta.Put(metaFormat, []byte{layoutVersion}); err != nil {
-			return err
-		}
-	case len(f) != 1 || f[0] != layoutVersion:
-		return fmt.Errorf("layout version %v: unsupported (this build reads %d)", f, layoutVersion)
-	}
-	for _, name := range [][]byte{bucketRecords, bucketKeys, bucketNames, bucketVersions} {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Path returns the file the store was opened from.
 func (s *Store) Path() string { return s.path }
 
@@ -144,18 +107,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// versionKey returns the versions-bucket key of a version of id:
-// uint16 len(id) | id | uint32 number. With number 0 and the last four
-// bytes dropped it is the prefix of every version of id.
-func versionKey(id string, number uint32) []byte {
-	b := make([]byte, 0, 2+len(id)+4)
-	b = binary.BigEndian.AppendUint16(b, uint16(len(id)))
-	b = append(b, id...)
-	return binary.BigEndian.AppendUint32(b, number)
-}
-
-// maxIDLen keeps a version key (2 + id + 4 bytes) within bbolt's key size.
-const maxIDLen = bolt.MaxKeySize - 6
+// maxIDLen is bbolt's key size: an id is a key of the ids bucket.
+const maxIDLen = bolt.MaxKeySize
 
 // checkKey refuses ids and names that cannot be bbolt keys.
 func checkKey(k store.Key) error {
@@ -164,33 +117,6 @@ func checkKey(k store.Key) error {
 		return fmt.Errorf("key id %q: must be 1 to %d bytes", k.ID, maxIDLen)
 	case k.Name == "" || len(k.Name) > bolt.MaxKeySize:
 		return fmt.Errorf("key name %q: must be 1 to %d bytes", k.Name, bolt.MaxKeySize)
-	}
-	return nil
-}
-
-// getKey reads and decodes the key with id, or returns ErrNotFound.
-func getKey(tx *bolt.Tx, id string) (store.Key, error) {
-	b := tx.Bucket(bucketKeys).Get([]byte(id))
-	if b == nil {
-		return store.Key{}, fmt.Errorf("key id %s: %w", id, store.ErrNotFound)
-	}
-	k, err := decodeKey(b)
-	if err != nil {
-		return store.Key{}, fmt.Errorf("key id %s: %w", id, err)
-	}
-	return k, nil
-}
-
-// putKey writes k and versions.
-func putKey(tx *bolt.Tx, k store.Key, versions []store.Version) error {
-	if err := tx.Bucket(bucketKeys).Put([]byte(k.ID), encodeKey(k)); err != nil {
-		return err
-	}
-	vb := tx.Bucket(bucketVersions)
-	for _, v := range versions {
-		if err := vb.Put(versionKey(k.ID, v.Number), encodeVersion(v)); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -228,22 +154,25 @@ type txFailure struct{ err error }
 func (f *txFailure) Error() string { return f.err.Error() }
 func (f *txFailure) Unwrap() error { return f.err }
 
-// Create implements [store.Store].
+// Create implements [store.Store]. The key gets the next sequence number
+// of the keys bucket, so that its records append to keys and versions
+// (see "File layout" in the package documentation).
 func (s *Store) Create(ctx context.Context, k store.Key, versions []store.Version) (store.Key, error) {
 	if err := checkKey(k); err != nil {
 		return store.Key{}, err
 	}
 	k = k.Clone()
 	k.Revision = 1
-	rec := []byte(k.ID)
+	id, name := []byte(k.ID), []byte(k.Name)
+	recs := encodeRecords(k, versions)
 	return s.write(ctx, func(tx *bolt.Tx) (store.Key, error) {
-		if tx.Bucket(bucketKeys).Get(rec) != nil {
+		b := bucketsOf(tx)
+		if b.ids.Get(id) != nil {
 			return store.Key{}, fmt.Errorf("key id %s: %w", k.ID, store.ErrExists)
 		}
-		names := tx.Bucket(bucketNames)
 		held := false
-		if holder := names.Get([]byte(k.Name)); holder != nil {
-			h, err := getKey(tx, string(holder))
+		if seq := b.names.Get(name); seq != nil {
+			h, err := b.holder(k.Name, seq)
 			if err != nil {
 				return store.Key{}, fmt.Errorf("key name %q: holder: %w", k.Name, err)
 			}
@@ -252,15 +181,22 @@ func (s *Store) Create(ctx context.Context, k store.Key, versions []store.Versio
 		if held && k.State != store.StateDestroyed {
 			return store.Key{}, fmt.Errorf("key name %q: %w", k.Name, store.ErrExists)
 		}
+		seq, err := b.keys.NextSequence()
+		if err != nil {
+			return store.Key{}, &txFailure{err}
+		}
 		if !held {
-			if err := names.Put([]byte(k.Name), rec); err != nil {
+			if err := b.names.Put(name, seqKey(seq)); err != nil {
 				return store.Key{}, &txFailure{err}
 			}
 		}
-		if err := putKey(tx, k, versions); err != nil {
+		if err := b.ids.Put(id, seqKey(seq)); err != nil {
 			return store.Key{}, &txFailure{err}
 		}
-		return k.Clone(), nil
+		if err := b.put(seq, recs); err != nil {
+			return store.Key{}, &txFailure{err}
+		}
+		return k, nil
 	})
 }
 
@@ -270,8 +206,12 @@ func (s *Store) Update(ctx context.Context, k store.Key, versions []store.Versio
 		return store.Key{}, err
 	}
 	k = k.Clone()
+	next := k.Clone()
+	next.Revision++
+	recs := encodeRecords(next, versions)
 	return s.write(ctx, func(tx *bolt.Tx) (store.Key, error) {
-		cur, err := getKey(tx, k.ID)
+		b := bucketsOf(tx)
+		cur, seq, err := b.getKey(k.ID)
 		if err != nil {
 			return store.Key{}, err
 		}
@@ -281,9 +221,7 @@ func (s *Store) Update(ctx context.Context, k store.Key, versions []store.Versio
 		if k.Name != cur.Name {
 			return store.Key{}, fmt.Errorf("key id %s: renaming is not supported", k.ID)
 		}
-		next := k.Clone()
-		next.Revision++
-		if err := putKey(tx, next, versions); err != nil {
+		if err := b.put(seq, recs); err != nil {
 			return store.Key{}, &txFailure{err}
 		}
 		return next, nil
@@ -302,7 +240,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 func (s *Store) Get(ctx context.Context, id string) (store.Key, error) {
 	var k store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) (err error) {
-		k, err = getKey(tx, id)
+		k, _, err = bucketsOf(tx).getKey(id)
 		return err
 	})
 	return k, err
@@ -312,11 +250,12 @@ func (s *Store) Get(ctx context.Context, id string) (store.Key, error) {
 func (s *Store) Lookup(ctx context.Context, name string) (store.Key, error) {
 	var k store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) (err error) {
-		id := tx.Bucket(bucketNames).Get([]byte(name))
-		if id == nil {
+		b := bucketsOf(tx)
+		seq := b.names.Get([]byte(name))
+		if seq == nil {
 			return fmt.Errorf("key name %q: %w", name, store.ErrNotFound)
 		}
-		k, err = getKey(tx, string(id))
+		k, err = b.holder(name, seq)
 		return err
 	})
 	return k, err
@@ -330,22 +269,23 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) ([]store.Key, 
 	var out []store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) error {
 		out = nil
-		c := tx.Bucket(bucketNames).Cursor()
+		b := bucketsOf(tx)
+		c := b.names.Cursor()
 		start := opts.Prefix
 		if opts.After > start {
 			start = opts.After
 		}
-		name, id := c.Seek([]byte(start))
+		name, seq := c.Seek([]byte(start))
 		if name != nil && string(name) == opts.After {
-			name, id = c.Next()
+			name, seq = c.Next()
 		}
-		for ; name != nil && len(out) < opts.Limit; name, id = c.Next() {
+		for ; name != nil && len(out) < opts.Limit; name, seq = c.Next() {
 			if !bytes.HasPrefix(name, []byte(opts.Prefix)) {
 				break
 			}
-			k, err := getKey(tx, string(id))
+			k, err := b.holder(string(name), seq)
 			if err != nil {
-				return fmt.Errorf("key name %q: %w", name, err)
+				return err
 			}
 			out = append(out, k)
 		}
@@ -357,15 +297,14 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) ([]store.Key, 
 // Version implements [store.Store].
 func (s *Store) Version(ctx context.Context, keyID string, number uint32) (store.Version, error) {
 	var v store.Version
-	err := s.read(ctx, func(tx *bolt.Tx) (err error) {
-		b := tx.Bucket(bucketVersions).Get(versionKey(keyID, number))
-		if b == nil {
-			return fmt.Errorf("key id %s version %d: %w", keyID, number, store.ErrNotFound)
+	err := s.read(ctx, func(tx *bolt.Tx) error {
+		b := bucketsOf(tx)
+		seq, err := b.seqOf(keyID)
+		if err != nil {
+			return fmt.Errorf("version %d of %w", number, err)
 		}
-		if v, err = decodeVersion(b); err != nil {
-			return fmt.Errorf("key id %s version %d: %w", keyID, number, err)
-		}
-		return nil
+		v, err = b.version(seq, keyID, number)
+		return err
 	})
 	return v, err
 }
@@ -375,10 +314,12 @@ func (s *Store) Versions(ctx context.Context, keyID string) ([]store.Version, er
 	var out []store.Version
 	err := s.read(ctx, func(tx *bolt.Tx) error {
 		out = []store.Version{}
-		if tx.Bucket(bucketKeys).Get([]byte(keyID)) == nil {
-			return fmt.Errorf("key id %s: %w", keyID, store.ErrNotFound)
+		b := bucketsOf(tx)
+		seq, err := b.seqOf(keyID)
+		if err != nil {
+			return err
 		}
-		vs, err := readVersions(tx.Bucket(bucketVersions).Cursor(), keyID)
+		vs, err := readVersions(b.versions.Cursor(), seq, keyID)
 		out = append(out, vs...)
 		return err
 	})
@@ -388,22 +329,8 @@ func (s *Store) Versions(ctx context.Context, keyID string) ([]store.Version, er
 	return out, nil
 }
 
-// readVersions decodes every version of keyID with c, in number order.
-func readVersions(c *bolt.Cursor, keyID string) ([]store.Version, error) {
-	var out []store.Version
-	prefix := versionKey(keyID, 0)
-	prefix = prefix[:len(prefix)-4]
-	for k, b := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, b = c.Next() {
-		v, err := decodeVersion(b)
-		if err != nil {
-			return nil, fmt.Errorf("key id %s version %x: %w", keyID, k[len(prefix):], err)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// Scan implements [store.Store].
+// Scan implements [store.Store]: it walks ids, in id order, and reads
+// each key's record by its sequence number.
 func (s *Store) Scan(ctx context.Context, after string, limit int) ([]store.Key, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("scan limit %d: must be positive", limit)
@@ -411,15 +338,16 @@ func (s *Store) Scan(ctx context.Context, after string, limit int) ([]store.Key,
 	var out []store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) error {
 		out = nil
-		c := tx.Bucket(bucketKeys).Cursor()
-		id, b := c.Seek([]byte(after))
+		b := bucketsOf(tx)
+		c := b.ids.Cursor()
+		id, seq := c.Seek([]byte(after))
 		if id != nil && string(id) == after {
-			id, b = c.Next()
+			id, seq = c.Next()
 		}
-		for ; id != nil && len(out) < limit; id, b = c.Next() {
-			k, err := decodeKey(b)
+		for ; id != nil && len(out) < limit; id, seq = c.Next() {
+			k, err := b.keyAtValue(string(id), seq)
 			if err != nil {
-				return fmt.Errorf("key id %s: %w", id, err)
+				return err
 			}
 			out = append(out, k)
 		}
@@ -483,17 +411,22 @@ func (s *Store) Dump(ctx context.Context, meta func(string, []byte) error, key f
 		if err != nil {
 			return err
 		}
-		versions := tx.Bucket(bucketVersions).Cursor()
-		c := tx.Bucket(bucketKeys).Cursor()
-		for id, b := c.First(); id != nil; id, b = c.Next() {
+		b := bucketsOf(tx)
+		versions := b.versions.Cursor()
+		c := b.ids.Cursor()
+		for id, seqValue := c.First(); id != nil; id, seqValue = c.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			k, err := decodeKey(b)
+			seq, err := parseSeq(seqValue)
 			if err != nil {
 				return fmt.Errorf("key id %s: %w", id, err)
 			}
-			vs, err := readVersions(versions, k.ID)
+			k, err := b.keyAt(seq, string(id))
+			if err != nil {
+				return err
+			}
+			vs, err := readVersions(versions, seq, k.ID)
 			if err != nil {
 				return err
 			}

@@ -189,6 +189,7 @@ func TestGroupCommitManyWriters(t *testing.T) {
 			}
 		}
 	}
+	checkLayout(t, s)
 }
 
 // TestGroupCommitRefusals commits refused writes with successful ones in
@@ -255,6 +256,7 @@ func TestGroupCommitRefusals(t *testing.T) {
 		t.Errorf("GetMeta(m) = %q, %v; want v1", v, err)
 	}
 	idle(t, s)
+	checkLayout(t, s)
 }
 
 var errBoom = errors.New("boom")
@@ -352,6 +354,7 @@ func TestGroupCommitFailure(t *testing.T) {
 		}
 	}
 	idle(t, s)
+	checkLayout(t, s) // the creates that ran again took their sequence numbers again
 	// The store still commits.
 	if _, err := s.Create(ctx, testKey("d", "d"), nil); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,9 @@
 // the commit, and wakes the writers it committed. So a lone writer pays
 // one commit, not a batch delay, and under load each commit carries what
 // arrived during the one before: commits stay near the rate the disk
-// syncs at, and the writes in each grow with the load.
+// syncs at, and the writes in each grow with the load. A writer encodes
+// its records before it queues, so that the leader's transaction, which
+// every other writer waits for, only looks up keys and stores bytes.
 // [Options.MaxBatchDelay] adds a wait before each commit for company; it
 // is zero by default. (bbolt's own [bbolt.DB.Batch], which this replaces,
 // waits 10ms for company even when none comes.)
@@ -47,21 +49,51 @@
 //
 // # File layout
 //
-// The file holds five top-level buckets:
+// The file holds six top-level buckets (layout version 2):
 //
-//	meta      "format" -> one byte, the layout version (1)
+//	meta      "format" -> one byte, the layout version (2)
 //	records   name -> value of a meta record ([store.Store.PutMeta])
-//	keys      id -> key record
-//	names     name -> id of the key holding the name
-//	versions  uint16 len(id) | id | uint32 number -> version record
+//	ids       id -> uint64 seq of the key
+//	keys      uint64 seq -> key record
+//	versions  uint64 seq | uint32 number -> version record
+//	names     name -> uint64 seq of the key holding the name
 //
-// Integers in bbolt keys are big-endian, so a cursor walks the versions of
-// one key in ascending number order, and the length prefix keeps one id's
-// versions apart from those of an id it is a prefix of. The names bucket
-// holds only current holders: creating a key under a destroyed key's name
-// repoints the name, and the destroyed key stays in keys (and its versions
-// in versions), reachable by id. Creating a destroyed key (as a restore
-// does) never repoints a name held by a live key.
+// A key's seq is a number of the store's own, never shown to callers: the
+// keys bucket's next sequence number (bbolt's [bbolt.Bucket.NextSequence]),
+// taken in the transaction that creates the key. Keys are never deleted,
+// so a committed key's seq is never given to another; a transaction that
+// rolls back gives its numbers back with everything else it wrote.
+// Integers in bbolt keys are big-endian,
+// so keys sort in the order they were created and a cursor walks the
+// versions of one key, which share their first 8 bytes, in ascending
+// number order.
+//
+// Why a seq: key ids are random, so a B+tree ordered by id takes each new
+// key at a random place, and every key a group commit creates dirties a
+// leaf page of its own there, which the commit writes out whole with its
+// parent branch pages. Layout 1 kept the key records (about 200 bytes)
+// and the versions under the id, so a create dirtied a random page in
+// each of two trees of large records. Here the only tree in id order is
+// ids, whose entries are an id and 8 bytes (48 bytes with bbolt's header
+// for the library's 24-digit ids: up to 85 to a 4 KiB page), and records
+// are appended: a commit of many creates rewrites the last page or two of
+// keys and of versions. Pages of keys and versions are split at 90 % full
+// ([bbolt.Bucket.FillPercent]) instead of bbolt's half, since they are
+// filled once, in order, and seldom grow.
+//
+// Reads by id take two descents, ids then keys or versions, where layout 1
+// took one; a read by name takes two, names then keys, as before. Scan
+// and Dump walk ids, so keys come in id order as [store.Store] requires,
+// and read each record by its seq. A record read through ids or names
+// must hold that id or name, or the read fails as corrupt.
+//
+// The names bucket holds only current holders: creating a key under a
+// destroyed key's name repoints the name, and the destroyed key stays in
+// ids, keys and versions, reachable by id. Creating a destroyed key (as a
+// restore does) never repoints a name held by a live key.
+//
+// Open refuses a file of another layout version, layout 1 included; no
+// release wrote layout 1, so there is no migration.
 //
 // # Backups while writing
 //
