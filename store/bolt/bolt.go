@@ -166,7 +166,7 @@ func (s *Store) Create(ctx context.Context, k store.Key, versions []store.Versio
 	id, name := []byte(k.ID), []byte(k.Name)
 	recs := encodeRecords(k, versions)
 	return s.write(ctx, func(tx *bolt.Tx) (store.Key, error) {
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withAll)
 		if b.ids.Get(id) != nil {
 			return store.Key{}, fmt.Errorf("key id %s: %w", k.ID, store.ErrExists)
 		}
@@ -210,7 +210,7 @@ func (s *Store) Update(ctx context.Context, k store.Key, versions []store.Versio
 	next.Revision++
 	recs := encodeRecords(next, versions)
 	return s.write(ctx, func(tx *bolt.Tx) (store.Key, error) {
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withIDs|withKeys|withVersions)
 		cur, seq, err := b.getKey(k.ID)
 		if err != nil {
 			return store.Key{}, err
@@ -240,7 +240,7 @@ func (s *Store) read(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 func (s *Store) Get(ctx context.Context, id string) (store.Key, error) {
 	var k store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) (err error) {
-		k, _, err = bucketsOf(tx).getKey(id)
+		k, _, err = bucketsOf(tx, withIDs|withKeys).getKey(id)
 		return err
 	})
 	return k, err
@@ -250,7 +250,7 @@ func (s *Store) Get(ctx context.Context, id string) (store.Key, error) {
 func (s *Store) Lookup(ctx context.Context, name string) (store.Key, error) {
 	var k store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) (err error) {
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withNames|withKeys)
 		seq := b.names.Get([]byte(name))
 		if seq == nil {
 			return fmt.Errorf("key name %q: %w", name, store.ErrNotFound)
@@ -269,7 +269,7 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) ([]store.Key, 
 	var out []store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) error {
 		out = nil
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withNames|withKeys)
 		c := b.names.Cursor()
 		start := opts.Prefix
 		if opts.After > start {
@@ -298,7 +298,7 @@ func (s *Store) List(ctx context.Context, opts store.ListOptions) ([]store.Key, 
 func (s *Store) Version(ctx context.Context, keyID string, number uint32) (store.Version, error) {
 	var v store.Version
 	err := s.read(ctx, func(tx *bolt.Tx) error {
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withIDs|withVersions)
 		seq, err := b.seqOf(keyID)
 		if err != nil {
 			return fmt.Errorf("version %d of %w", number, err)
@@ -314,7 +314,7 @@ func (s *Store) Versions(ctx context.Context, keyID string) ([]store.Version, er
 	var out []store.Version
 	err := s.read(ctx, func(tx *bolt.Tx) error {
 		out = []store.Version{}
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withIDs|withVersions)
 		seq, err := b.seqOf(keyID)
 		if err != nil {
 			return err
@@ -338,7 +338,7 @@ func (s *Store) Scan(ctx context.Context, after string, limit int) ([]store.Key,
 	var out []store.Key
 	err := s.read(ctx, func(tx *bolt.Tx) error {
 		out = nil
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withIDs|withKeys)
 		c := b.ids.Cursor()
 		id, seq := c.Seek([]byte(after))
 		if id != nil && string(id) == after {
@@ -411,7 +411,7 @@ func (s *Store) Dump(ctx context.Context, meta func(string, []byte) error, key f
 		if err != nil {
 			return err
 		}
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withAll)
 		versions := b.versions.Cursor()
 		c := b.ids.Cursor()
 		for id, seqValue := c.First(); id != nil; id, seqValue = c.Next() {

@@ -56,24 +56,45 @@ func initLayout(tx *bolt.Tx) error {
 	return nil
 }
 
-// buckets are the buckets of keys and versions, as one transaction sees them.
+// buckets are the buckets of keys and versions, as one transaction sees
+// them; those not asked of bucketsOf are nil.
 type buckets struct {
 	ids, keys, names, versions *bolt.Bucket
+	keysCursor                 *bolt.Cursor // reused by record
 }
 
-func bucketsOf(tx *bolt.Tx) buckets {
-	b := buckets{
-		ids:      tx.Bucket(bucketIDs),
-		keys:     tx.Bucket(bucketKeys),
-		names:    tx.Bucket(bucketNames),
-		versions: tx.Bucket(bucketVersions),
+// The buckets a method uses. A read-only transaction opens a bucket anew,
+// with a seek and allocations, each time it is asked for one, so reads
+// ask only for those they use.
+const (
+	withIDs = 1 << iota
+	withKeys
+	withNames
+	withVersions
+	withAll = withIDs | withKeys | withNames | withVersions
+)
+
+func bucketsOf(tx *bolt.Tx, which int) *buckets {
+	b := &buckets{}
+	for _, w := range []struct {
+		flag int
+		name []byte
+		to   **bolt.Bucket
+	}{{withIDs, bucketIDs, &b.ids}, {withKeys, bucketKeys, &b.keys}, {withNames, bucketNames, &b.names}, {withVersions, bucketVersions, &b.versions}} {
+		if which&w.flag != 0 {
+			*w.to = tx.Bucket(w.name)
+		}
 	}
 	if tx.Writable() {
 		// FillPercent is not stored: it holds for this transaction's
 		// splits. tx.Bucket returns the same *Bucket for the whole of a
 		// writable transaction, so this reaches its commit.
-		b.keys.FillPercent = appendFillPercent
-		b.versions.FillPercent = appendFillPercent
+		if b.keys != nil {
+			b.keys.FillPercent = appendFillPercent
+		}
+		if b.versions != nil {
+			b.versions.FillPercent = appendFillPercent
+		}
 	}
 	return b
 }
@@ -102,7 +123,7 @@ func parseSeq(b []byte) (uint64, error) {
 }
 
 // seqOf returns the sequence number of the key with id, or ErrNotFound.
-func (b buckets) seqOf(id string) (uint64, error) {
+func (b *buckets) seqOf(id string) (uint64, error) {
 	v := b.ids.Get([]byte(id))
 	if v == nil {
 		return 0, fmt.Errorf("key id %s: %w", id, store.ErrNotFound)
@@ -114,10 +135,26 @@ func (b buckets) seqOf(id string) (uint64, error) {
 	return seq, nil
 }
 
+// record returns the key record at seq, or nil, through one cursor
+// reused for the transaction's reads (a Get makes a cursor of its own).
+// It must not be called once the transaction has written to keys.
+func (b *buckets) record(seq uint64) []byte {
+	if b.keysCursor == nil {
+		b.keysCursor = b.keys.Cursor()
+	}
+	var key [8]byte
+	binary.BigEndian.PutUint64(key[:], seq)
+	k, v := b.keysCursor.Seek(key[:])
+	if !bytes.Equal(k, key[:]) {
+		return nil
+	}
+	return v
+}
+
 // keyAt reads and decodes the key record at seq, whose id must be id:
 // a record that names another key means the indexes are corrupt.
-func (b buckets) keyAt(seq uint64, id string) (store.Key, error) {
-	v := b.keys.Get(seqKey(seq))
+func (b *buckets) keyAt(seq uint64, id string) (store.Key, error) {
+	v := b.record(seq)
 	if v == nil {
 		return store.Key{}, fmt.Errorf("key id %s: record %d missing: %w", id, seq, errCorrupt)
 	}
@@ -133,7 +170,7 @@ func (b buckets) keyAt(seq uint64, id string) (store.Key, error) {
 
 // getKey reads and decodes the key with id, or returns ErrNotFound; it
 // also returns the key's sequence number.
-func (b buckets) getKey(id string) (store.Key, uint64, error) {
+func (b *buckets) getKey(id string) (store.Key, uint64, error) {
 	seq, err := b.seqOf(id)
 	if err != nil {
 		return store.Key{}, 0, err
@@ -144,12 +181,12 @@ func (b buckets) getKey(id string) (store.Key, uint64, error) {
 
 // holder reads and decodes the key holding name, whose names-bucket value
 // is seqValue.
-func (b buckets) holder(name string, seqValue []byte) (store.Key, error) {
+func (b *buckets) holder(name string, seqValue []byte) (store.Key, error) {
 	seq, err := parseSeq(seqValue)
 	if err != nil {
 		return store.Key{}, fmt.Errorf("key name %q: %w", name, err)
 	}
-	v := b.keys.Get(seqKey(seq))
+	v := b.record(seq)
 	if v == nil {
 		return store.Key{}, fmt.Errorf("key name %q: record %d missing: %w", name, seq, errCorrupt)
 	}
@@ -182,7 +219,7 @@ func encodeRecords(k store.Key, versions []store.Version) records {
 
 // put writes the records of the key at seq. bbolt keeps the slices it is
 // given until the commit; r is never changed after encodeRecords.
-func (b buckets) put(seq uint64, r records) error {
+func (b *buckets) put(seq uint64, r records) error {
 	if err := b.keys.Put(seqKey(seq), r.key); err != nil {
 		return err
 	}
@@ -196,7 +233,7 @@ func (b buckets) put(seq uint64, r records) error {
 
 // version reads and decodes version number of the key id at seq, or
 // returns ErrNotFound.
-func (b buckets) version(seq uint64, id string, number uint32) (store.Version, error) {
+func (b *buckets) version(seq uint64, id string, number uint32) (store.Version, error) {
 	raw := b.versions.Get(versionKey(seq, number))
 	if raw == nil {
 		return store.Version{}, fmt.Errorf("key id %s version %d: %w", id, number, store.ErrNotFound)
@@ -224,7 +261,7 @@ func readVersions(c *bolt.Cursor, seq uint64, id string) ([]store.Version, error
 }
 
 // keyAtValue reads and decodes the key id whose ids-bucket value is seqValue.
-func (b buckets) keyAtValue(id string, seqValue []byte) (store.Key, error) {
+func (b *buckets) keyAtValue(id string, seqValue []byte) (store.Key, error) {
 	seq, err := parseSeq(seqValue)
 	if err != nil {
 		return store.Key{}, fmt.Errorf("key id %s: %w", id, err)

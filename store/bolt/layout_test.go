@@ -25,7 +25,7 @@ import (
 func checkLayout(t *testing.T, s *Store) {
 	t.Helper()
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withAll)
 		reached := map[uint64]string{}
 		err := b.ids.ForEach(func(id, v []byte) error {
 			seq, err := parseSeq(v)
@@ -121,7 +121,7 @@ func TestLayoutAppends(t *testing.T) {
 	checkLayout(t, s)
 
 	err = s.db.View(func(tx *bolt.Tx) error {
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withAll)
 		seq := uint64(0)
 		return b.keys.ForEach(func(k, v []byte) error {
 			seq++
@@ -200,7 +200,7 @@ func TestLayoutCorruptIndex(t *testing.T) {
 		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := bucketsOf(tx)
+		b := bucketsOf(tx, withAll)
 		return errors.Join(b.ids.Put([]byte("x"), b.ids.Get([]byte("y"))), b.names.Put([]byte("name-x"), seqKey(2)))
 	})
 	if err != nil {
