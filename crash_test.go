@@ -20,6 +20,7 @@ package custodian_test
 //	ok revoke NAME           acknowledged: NAME is revoked
 //	ct NAME V CIPHERTEXT     Encrypt under version V of NAME returned this
 //	try rotate-root          RotateRoot begun
+//	switched rotate-root     the new root key is durable; re-sealing runs
 //	ok rotate-root           RotateRoot acknowledged
 
 import (
@@ -257,8 +258,10 @@ func crashReadLines(r io.Reader, lines chan<- string) {
 
 // crashKillAtRandom collects the child's lines and kills it with SIGKILL
 // crashMinDelay to crashMaxDelay after its first report or, if aim, up to
-// crashAimDelay after it begins a root rotation, so that the kill lands
-// inside one. It reports false if the child ended, or stayed silent for
+// crashAimDelay after a root rotation has switched keys and re-seals, so
+// that the kill lands inside one. (Aiming at "try rotate-root" missed on
+// a slow machine: the switch waits for in-flight writes to drain, and a
+// kill before it leaves nothing to resume.) It reports false if the child ended, or stayed silent for
 // crashChildLimit, before the kill.
 func crashKillAtRandom(cmd *exec.Cmd, lines <-chan string, aim bool) (run crashRun, killed bool) {
 	run.delay = crashMinDelay + rand.N(crashMaxDelay-crashMinDelay)
@@ -272,7 +275,7 @@ func crashKillAtRandom(cmd *exec.Cmd, lines <-chan string, aim bool) (run crashR
 				return run, false
 			}
 			run.lines = append(run.lines, line)
-			if aim && line == "try rotate-root" {
+			if aim && line == "switched rotate-root" {
 				aim = false
 				run.delay = rand.N(crashAimDelay)
 				fire = time.After(run.delay)
@@ -429,6 +432,8 @@ func (m *crashModel) apply(round int, line string) error {
 	case len(f) == 2 && f[0] == "try" && f[1] == "rotate-root":
 		m.rootBegun++
 		m.rootPending = true
+		return nil
+	case len(f) == 2 && f[0] == "switched" && f[1] == "rotate-root":
 		return nil
 	case len(f) == 2 && f[0] == "ok" && f[1] == "rotate-root":
 		m.rootOK++
@@ -765,9 +770,38 @@ func crashRotateRoot(ctx context.Context, c *custodian.Custodian, out *crashOut)
 		case <-time.After(rand.N(crashRootPause)):
 		}
 		out.line("try rotate-root")
-		if _, err := c.RotateRoot(ctx, custodian.RotateRootOptions{}); err != nil {
+		rotated := make(chan struct{})
+		go crashReportSwitch(ctx, c, out, rotated)
+		_, err := c.RotateRoot(ctx, custodian.RotateRootOptions{})
+		close(rotated)
+		if err != nil {
 			return err
 		}
 		out.line("ok rotate-root")
+	}
+}
+
+// crashReportSwitch reports "switched rotate-root" once the keyring in the
+// store holds more than one term, which is while a rotation re-seals.
+// Status waits while RotateRoot switches keys, then reads the root record.
+func crashReportSwitch(ctx context.Context, c *custodian.Custodian, out *crashOut, rotated <-chan struct{}) {
+	for {
+		st, err := c.Status(ctx)
+		select {
+		case <-rotated:
+			return
+		default:
+		}
+		if err == nil && st.Terms > 1 {
+			out.line("switched rotate-root")
+			return
+		}
+		select {
+		case <-rotated:
+			return
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
