@@ -109,9 +109,7 @@ func hold(t *testing.T, s *Store) (release func() error) {
 
 // queueLen returns how many writes wait in s's queue.
 func queueLen(s *Store) int {
-	s.commits.mu.Lock()
-	defer s.commits.mu.Unlock()
-	return len(s.commits.queue)
+	return s.commits.group.Queued()
 }
 
 // waitQueued waits until n writes are queued.
@@ -140,10 +138,8 @@ func enqueue(t *testing.T, s *Store, writes ...func() error) []*goCall {
 // idle checks that no write is queued and none leads.
 func idle(t *testing.T, s *Store) {
 	t.Helper()
-	s.commits.mu.Lock()
-	defer s.commits.mu.Unlock()
-	if len(s.commits.queue) != 0 || s.commits.leading {
-		t.Fatalf("after every write returned: %d queued, leading %v; want 0, false", len(s.commits.queue), s.commits.leading)
+	if !s.commits.group.Idle() {
+		t.Fatalf("after every write returned: %d queued or a leader left; want none", s.commits.group.Queued())
 	}
 }
 

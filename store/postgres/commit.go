@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/keycustodian/custodian/internal/groupcommit"
 	"github.com/keycustodian/custodian/store"
 )
 
@@ -55,39 +55,28 @@ type unexplained struct {
 func (u *unexplained) Error() string { return "refused" }
 
 // committer is group commit with a leader (see "Group commit" in the
-// package documentation): the first writer to find no transaction in
-// flight leads. It runs its write and every write queued by then (up to
-// maxBatch) in one transaction, in one pipelined round trip, commits it
-// with one WAL flush, hands the lead to the first writer that queued
-// meanwhile, and wakes the writers it committed.
+// package documentation), over [groupcommit.Group]: a leader runs its
+// write and every write queued by then (up to maxBatch) in one
+// transaction, in one pipelined round trip, and commits it with one WAL
+// flush.
 type committer struct {
-	s        *Store
-	maxBatch int
-
-	mu      sync.Mutex
-	queue   []*pending // in arrival order; a leader's own write is first
-	leading bool
+	s     *Store
+	group *groupcommit.Group[*pending]
 
 	txs, alone atomic.Uint64 // group transactions begun, and writes run alone; for tests
 }
 
-// pendingState is where a queued write is. Only committer.mu guards it.
-type pendingState int
+func newCommitter(s *Store, maxBatch int) *committer {
+	c := &committer{s: s}
+	c.group = groupcommit.New(maxBatch, 0, c.commit)
+	return c
+}
 
-const (
-	queued pendingState = iota
-	leader              // handed the lead; still first in the queue
-	taken               // in a transaction: its result is coming
-)
-
-// pending is one queued write. Its leader sets err, then closes wake; a
-// writer handed the lead finds wake closed and state leader.
+// pending is one queued write and, once its transaction has run, err.
 type pending struct {
-	ctx   context.Context
-	w     write
-	state pendingState
-	wake  chan struct{}
-	err   error // the write's refusal or failure; nil once it landed
+	ctx context.Context
+	w   write
+	err error // the write's refusal or failure; nil once it landed
 }
 
 // do runs w in a transaction shared with concurrent writes and returns
@@ -96,90 +85,16 @@ type pending struct {
 // abandoned (before COMMIT, so nothing lands) only once the contexts of
 // all its writes have ended.
 func (c *committer) do(ctx context.Context, w write) error {
-	if err := ctx.Err(); err != nil {
+	p := &pending{ctx: ctx, w: w}
+	err := c.group.Do(ctx, p)
+	var pe *groupcommit.PanicError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("postgres store: %w", err)
+	}
+	if err != nil {
 		return err
 	}
-	p := &pending{ctx: ctx, w: w, wake: make(chan struct{})}
-	c.mu.Lock()
-	c.queue = append(c.queue, p)
-	lead := !c.leading
-	if lead {
-		c.leading = true
-		p.state = leader
-	}
-	c.mu.Unlock()
-	if !lead {
-		select {
-		case <-p.wake:
-		case <-ctx.Done():
-			c.mu.Lock()
-			if p.state != taken { // queued, or handed the lead: leave
-				c.queue = slices.DeleteFunc(c.queue, func(q *pending) bool { return q == p })
-				if p.state == leader {
-					c.handOff()
-				}
-				c.mu.Unlock()
-				return ctx.Err()
-			}
-			c.mu.Unlock()
-			<-p.wake
-		}
-		// wake was closed after the state was set: no lock needed.
-		if p.state != leader {
-			return p.err
-		}
-	}
-	c.lead(p)
 	return p.err
-}
-
-// handOff gives the lead to the first queued writer, or gives it up when
-// none is queued. c.mu is held.
-func (c *committer) handOff() {
-	if len(c.queue) == 0 {
-		c.leading = false
-		return
-	}
-	next := c.queue[0]
-	next.state = leader
-	close(next.wake)
-}
-
-// lead commits self's write with the writes queued behind it, then hands
-// the lead on and wakes the writers it committed, even if committing
-// panicked: no writer may wait for a leader that is gone.
-func (c *committer) lead(self *pending) {
-	c.mu.Lock()
-	n := min(len(c.queue), c.maxBatch)
-	batch := slices.Clone(c.queue[:n])
-	rest := copy(c.queue, c.queue[n:])
-	clear(c.queue[rest:])
-	c.queue = c.queue[:rest]
-	for _, p := range batch {
-		p.state = taken
-	}
-	c.mu.Unlock()
-
-	defer func() {
-		r := recover()
-		if r != nil {
-			for _, p := range batch {
-				p.err = fmt.Errorf("postgres store: group commit panicked: %v", r)
-			}
-		}
-		c.mu.Lock()
-		c.handOff()
-		c.mu.Unlock()
-		for _, p := range batch {
-			if p != self {
-				close(p.wake)
-			}
-		}
-		if r != nil {
-			panic(r)
-		}
-	}()
-	c.commit(batch)
 }
 
 // commit runs batch in one transaction, under a context that ends when

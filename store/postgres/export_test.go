@@ -16,14 +16,10 @@ func GroupStats(s *Store) (txs, alone uint64) {
 
 // Queued returns how many writes wait in s's queue.
 func Queued(s *Store) int {
-	s.commits.mu.Lock()
-	defer s.commits.mu.Unlock()
-	return len(s.commits.queue)
+	return s.commits.group.Queued()
 }
 
 // Idle reports whether no write is queued and none leads.
 func Idle(s *Store) bool {
-	s.commits.mu.Lock()
-	defer s.commits.mu.Unlock()
-	return len(s.commits.queue) == 0 && !s.commits.leading
+	return s.commits.group.Idle()
 }

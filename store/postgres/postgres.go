@@ -90,7 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres store: %w", err)
 	}
 	s := &Store{pool: pool, schema: opts.Schema, q: newQueries(pgx.Identifier{opts.Schema}.Sanitize())}
-	s.commits = &committer{s: s, maxBatch: opts.MaxBatchSize}
+	s.commits = newCommitter(s, opts.MaxBatchSize)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres store %s:%d schema %q: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, opts.Schema, err)
