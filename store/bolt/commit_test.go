@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/keycustodian/custodian/store"
+	"github.com/keycustodian/custodian/store/storetest"
 )
 
 func openStore(t *testing.T, path string, opts Options) *Store {
@@ -45,50 +46,13 @@ func testVersion(id string) store.Version {
 	return store.Version{KeyID: id, Number: 1, State: "enabled", Material: []byte("sealed-" + id)}
 }
 
-// goCall is a write started in its own goroutine; done is closed when it returns.
-type goCall struct {
-	done chan struct{}
-	err  error
-}
-
-func start(f func() error) *goCall {
-	c := &goCall{done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		c.err = f()
-	}()
-	return c
-}
-
-// wait returns the call's error, failing the test if it takes 10s.
-func (c *goCall) wait(t *testing.T, what string) error {
-	t.Helper()
-	select {
-	case <-c.done:
-		return c.err
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s did not return", what)
-		return nil
-	}
-}
-
-// returned reports whether the call returned within d.
-func (c *goCall) returned(d time.Duration) bool {
-	select {
-	case <-c.done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
 // hold starts a write whose function blocks inside its transaction until
 // release is called, and returns once the function runs: meanwhile every
 // write queues. release returns the held write's error.
 func hold(t *testing.T, s *Store) (release func() error) {
 	t.Helper()
 	entered, unblock := make(chan struct{}), make(chan struct{})
-	c := start(func() error {
+	c := storetest.Go(func() error {
 		_, err := s.write(context.Background(), func(tx *bolt.Tx) (store.Key, error) {
 			close(entered)
 			<-unblock
@@ -103,7 +67,7 @@ func hold(t *testing.T, s *Store) (release func() error) {
 	}
 	return func() error {
 		close(unblock)
-		return c.wait(t, "the held write")
+		return c.Wait(t, "the held write")
 	}
 }
 
@@ -124,12 +88,12 @@ func waitQueued(t *testing.T, s *Store, n int) {
 
 // enqueue starts each write in turn, waiting for it to queue before the
 // next, so that they queue in order behind a held commit.
-func enqueue(t *testing.T, s *Store, writes ...func() error) []*goCall {
+func enqueue(t *testing.T, s *Store, writes ...func() error) []*storetest.Call {
 	t.Helper()
-	calls := make([]*goCall, len(writes))
+	calls := make([]*storetest.Call, len(writes))
 	base := queueLen(s)
 	for i, w := range writes {
-		calls[i] = start(w)
+		calls[i] = storetest.Go(w)
 		waitQueued(t, s, base+i+1)
 	}
 	return calls
@@ -230,7 +194,7 @@ func TestGroupCommitRefusals(t *testing.T) {
 	}
 	want := []error{nil, store.ErrExists, store.ErrConflict, store.ErrConflict, store.ErrExists, nil, nil}
 	for i, c := range calls {
-		if err := c.wait(t, fmt.Sprintf("write %d", i)); !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
+		if err := c.Wait(t, fmt.Sprintf("write %d", i)); !errors.Is(err, want[i]) || (want[i] == nil) != (err == nil) {
 			t.Errorf("write %d: err = %v, want %v", i, err, want[i])
 		}
 	}
@@ -322,7 +286,7 @@ func TestGroupCommitFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, c := range calls {
-		err := c.wait(t, fmt.Sprintf("write %d", i))
+		err := c.Wait(t, fmt.Sprintf("write %d", i))
 		switch i {
 		case 1:
 			if !errors.Is(err, errBoom) {
@@ -368,7 +332,7 @@ func TestQueuedWriteCancelled(t *testing.T) {
 		func() error { _, err := s.Create(context.Background(), testKey("o", "o"), nil); return err },
 	)
 	cancel()
-	if err := calls[0].wait(t, "the cancelled write"); !errors.Is(err, context.Canceled) {
+	if err := calls[0].Wait(t, "the cancelled write"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled queued write: err = %v, want context.Canceled", err)
 	}
 	if n := queueLen(s); n != 1 {
@@ -377,7 +341,7 @@ func TestQueuedWriteCancelled(t *testing.T) {
 	if err := release(); err != nil {
 		t.Fatal(err)
 	}
-	if err := calls[1].wait(t, "the other write"); err != nil {
+	if err := calls[1].Wait(t, "the other write"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(context.Background(), "w"); !errors.Is(err, store.ErrNotFound) {
@@ -411,12 +375,12 @@ func TestTakenWriteWaits(t *testing.T) {
 	}
 	<-entered // the second transaction has taken w
 	cancel()
-	if calls[1].returned(50 * time.Millisecond) {
-		t.Fatalf("a taken write returned before its transaction ended: %v", calls[1].err)
+	if calls[1].Returned(50 * time.Millisecond) {
+		t.Fatalf("a taken write returned before its transaction ended: %v", calls[1].Wait(t, "the taken write"))
 	}
 	close(unblock)
 	for i, c := range calls {
-		if err := c.wait(t, fmt.Sprintf("write %d", i)); err != nil {
+		if err := c.Wait(t, fmt.Sprintf("write %d", i)); err != nil {
 			t.Fatalf("write %d: %v", i, err)
 		}
 	}
@@ -492,7 +456,7 @@ func TestMaxBatchSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, c := range calls {
-		if err := c.wait(t, fmt.Sprintf("write %d", i)); err != nil {
+		if err := c.Wait(t, fmt.Sprintf("write %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

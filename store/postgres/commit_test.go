@@ -18,6 +18,7 @@ import (
 
 	"github.com/keycustodian/custodian/store"
 	"github.com/keycustodian/custodian/store/postgres"
+	"github.com/keycustodian/custodian/store/storetest"
 )
 
 // lockTable locks one of schema's tables from another connection until
@@ -44,41 +45,6 @@ func lockTable(t *testing.T, dsn, schema, table string) (release func()) {
 	}
 }
 
-// goCall is a write started in its own goroutine; done is closed when it returns.
-type goCall struct {
-	done chan struct{}
-	err  error
-}
-
-func start(f func() error) *goCall {
-	c := &goCall{done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		c.err = f()
-	}()
-	return c
-}
-
-func (c *goCall) wait(t *testing.T, what string) error {
-	t.Helper()
-	select {
-	case <-c.done:
-		return c.err
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s did not return", what)
-		return nil
-	}
-}
-
-func (c *goCall) returned(d time.Duration) bool {
-	select {
-	case <-c.done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
 // waitFor polls cond for up to 10s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -93,22 +59,22 @@ func groupTxs(s *postgres.Store) uint64 { txs, _ := postgres.GroupStats(s); retu
 
 // lead starts w and waits until it leads a transaction: every later write
 // queues until that transaction ends.
-func lead(t *testing.T, s *postgres.Store, w func() error) *goCall {
+func lead(t *testing.T, s *postgres.Store, w func() error) *storetest.Call {
 	t.Helper()
 	before := groupTxs(s)
-	c := start(w)
+	c := storetest.Go(w)
 	waitFor(t, "a write to lead", func() bool { return groupTxs(s) > before })
 	return c
 }
 
 // enqueue starts each write in turn, waiting for it to queue before the
 // next, so that they queue in order behind a transaction in flight.
-func enqueue(t *testing.T, s *postgres.Store, writes ...func() error) []*goCall {
+func enqueue(t *testing.T, s *postgres.Store, writes ...func() error) []*storetest.Call {
 	t.Helper()
-	calls := make([]*goCall, len(writes))
+	calls := make([]*storetest.Call, len(writes))
 	base := postgres.Queued(s)
 	for i, w := range writes {
-		calls[i] = start(w)
+		calls[i] = storetest.Go(w)
 		waitFor(t, fmt.Sprintf("write %d to queue", i), func() bool { return postgres.Queued(s) == base+i+1 })
 	}
 	return calls
@@ -124,7 +90,7 @@ func hold(t *testing.T, s *postgres.Store, dsn, schema string) (release func()) 
 	return func() {
 		t.Helper()
 		unlock()
-		if err := c.wait(t, "the held write"); err != nil {
+		if err := c.Wait(t, "the held write"); err != nil {
 			t.Fatalf("the held write: %v", err)
 		}
 	}
@@ -253,7 +219,7 @@ func TestGroupCommitRefusals(t *testing.T) {
 	calls := enqueue(t, s, fns...)
 	release()
 	for i, w := range writes {
-		err := calls[i].wait(t, w.name)
+		err := calls[i].Wait(t, w.name)
 		switch {
 		case w.want == nil && w.text == "":
 			if err != nil {
@@ -318,14 +284,14 @@ func TestQueuedWriteCancelled(t *testing.T) {
 		func() error { _, err := s.Create(context.Background(), testKey("o", "o"), nil); return err },
 	)
 	cancel()
-	if err := calls[0].wait(t, "the cancelled write"); !errors.Is(err, context.Canceled) {
+	if err := calls[0].Wait(t, "the cancelled write"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled queued write: err = %v, want context.Canceled", err)
 	}
 	if n := postgres.Queued(s); n != 1 {
 		t.Fatalf("%d writes queued after the cancelled one left, want 1", n)
 	}
 	release()
-	if err := calls[1].wait(t, "the other write"); err != nil {
+	if err := calls[1].Wait(t, "the other write"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Get(context.Background(), "w"); !errors.Is(err, store.ErrNotFound) {
@@ -373,13 +339,13 @@ func TestTakenWriteContext(t *testing.T) {
 			release()
 			waitFor(t, "the next transaction", func() bool { return groupTxs(s) > txs && postgres.Queued(s) == 0 })
 			cancels[0]()
-			if calls[1].returned(200 * time.Millisecond) {
-				t.Fatalf("a taken write returned before its transaction ended: %v", calls[1].err)
+			if calls[1].Returned(200 * time.Millisecond) {
+				t.Fatalf("a taken write returned before its transaction ended: %v", calls[1].Wait(t, "the taken write"))
 			}
 			if all {
 				cancels[1]()
 				for i, c := range calls {
-					if err := c.wait(t, fmt.Sprintf("write %d", i)); !errors.Is(err, context.Canceled) {
+					if err := c.Wait(t, fmt.Sprintf("write %d", i)); !errors.Is(err, context.Canceled) {
 						t.Errorf("write %d, every context ended: err = %v, want context.Canceled", i, err)
 					}
 				}
@@ -392,7 +358,7 @@ func TestTakenWriteContext(t *testing.T) {
 			} else {
 				unlockVersions()
 				for i, c := range calls {
-					if err := c.wait(t, fmt.Sprintf("write %d", i)); err != nil {
+					if err := c.Wait(t, fmt.Sprintf("write %d", i)); err != nil {
 						t.Errorf("write %d: %v", i, err)
 					}
 					if _, err := s.Get(bg, id(i)); err != nil {
@@ -480,7 +446,7 @@ func TestMaxBatchSize(t *testing.T) {
 	calls := enqueue(t, s, writes...)
 	release()
 	for i, c := range calls {
-		if err := c.wait(t, fmt.Sprintf("write %d", i)); err != nil {
+		if err := c.Wait(t, fmt.Sprintf("write %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -520,7 +486,7 @@ func TestGroupCommitStatementFailure(t *testing.T) {
 	)
 	release()
 	for i, c := range calls {
-		if err := c.wait(t, fmt.Sprintf("write %d", i)); err != nil {
+		if err := c.Wait(t, fmt.Sprintf("write %d", i)); err != nil {
 			t.Errorf("write %d: %v", i, err)
 		}
 	}
