@@ -35,6 +35,7 @@ import (
 	"github.com/keycustodian/custodian"
 	"github.com/keycustodian/custodian/internal/pgtest"
 	"github.com/keycustodian/custodian/seal/keyfile"
+	"github.com/keycustodian/custodian/internal/groupcommit"
 	"github.com/keycustodian/custodian/store"
 	"github.com/keycustodian/custodian/store/bolt"
 	"github.com/keycustodian/custodian/store/postgres"
@@ -192,6 +193,11 @@ func dsCreate(b *testing.B, be dsBackend, api string, writers int) {
 			return err
 		}
 	}
+	stats, _ := st.(interface{ CommitStats() groupcommit.Stats })
+	var before groupcommit.Stats
+	if stats != nil {
+		before = stats.CommitStats()
+	}
 	var next atomic.Int64
 	b.ResetTimer()
 	if writers == 1 {
@@ -213,6 +219,10 @@ func dsCreate(b *testing.B, be dsBackend, api string, writers int) {
 		})
 	}
 	b.ReportMetric(float64(next.Load())/b.Elapsed().Seconds(), "creates/s")
+	if stats != nil {
+		after := stats.CommitStats()
+		b.ReportMetric(float64(after.Writes-before.Writes)/float64(after.Commits-before.Commits), "writes/commit")
+	}
 }
 
 // The scale benchmark's key stores are built once and kept, since a

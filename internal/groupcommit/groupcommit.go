@@ -8,7 +8,9 @@
 // committed. So a lone writer pays one commit, not a batch delay, and
 // under load each commit carries what arrived during the one before:
 // commits stay near the rate the disk syncs at, and the writes in each
-// grow with the load.
+// grow with the load. Before taking the queue, a leader yields the
+// processor once, so that writers woken by the previous commit, which
+// are runnable and about to queue again, join this one.
 //
 // A write's context counts until a leader takes the write into a batch:
 // a write whose context ends while it is queued leaves the queue and never
@@ -21,8 +23,10 @@ package groupcommit
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +41,19 @@ type Group[W any] struct {
 	queue   []*pending[W] // in arrival order; a leader's own write is first
 	leading bool          // a writer leads: it is committing, or about to
 	full    chan struct{} // signalled when the queue reaches maxBatch
+
+	commits, writes atomic.Uint64 // for Stats
+}
+
+// Stats count a Group's commits and the writes they carried.
+type Stats struct {
+	Commits uint64 // batches handed to the commit function
+	Writes  uint64 // writes in those batches
+}
+
+// Stats returns the counts so far. Writes/Commits is the mean batch.
+func (g *Group[W]) Stats() Stats {
+	return Stats{Commits: g.commits.Load(), Writes: g.writes.Load()}
 }
 
 // New returns a Group whose commits carry at most maxBatch writes each
@@ -110,6 +127,13 @@ func (g *Group[W]) Do(ctx context.Context, w W) error {
 			return p.outcome()
 		}
 	}
+	// Let writers that are ready to queue do so before the batch is
+	// taken: those the last commit woke are runnable and about to queue
+	// again. A lone writer loses nothing (nothing else is runnable), and
+	// under load a commit carries about 40 of 64 writers instead of 32.
+	// Yielding again until the queue stops growing made batches larger
+	// still but no faster.
+	runtime.Gosched()
 	if g.delay > 0 && !g.waitForCompany(ctx) {
 		g.mu.Lock()
 		g.leave(p)
@@ -176,6 +200,8 @@ func (g *Group[W]) lead(self *pending[W]) {
 		ws[i] = p.w
 	}
 	g.mu.Unlock()
+	g.commits.Add(1)
+	g.writes.Add(uint64(len(ws)))
 
 	defer func() {
 		r := recover()

@@ -105,6 +105,9 @@ func TestWritesQueuedDuringACommitShareTheNext(t *testing.T) {
 	if !g.Idle() {
 		t.Fatal("not idle after every write returned")
 	}
+	if st := g.Stats(); st != (Stats{Commits: 3, Writes: 5}) {
+		t.Fatalf("Stats() = %+v, want 3 commits of 5 writes", st)
+	}
 }
 
 // TestContextEndsWhileQueued checks that a queued write whose context

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/keycustodian/custodian/internal/groupcommit"
 	"github.com/keycustodian/custodian/store"
 )
 
@@ -98,6 +99,13 @@ func Open(path string, opts Options) (*Store, error) {
 
 // Path returns the file the store was opened from.
 func (s *Store) Path() string { return s.path }
+
+// CommitStats reports how many group commits the store has made and how
+// many writes they carried, since it was opened: their ratio is the mean
+// batch, which grows with the number of concurrent writers.
+func (s *Store) CommitStats() groupcommit.Stats {
+	return s.commits.group.Stats()
+}
 
 // Close implements [store.Store]; it releases the file lock.
 func (s *Store) Close() error {

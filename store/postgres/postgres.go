@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/keycustodian/custodian/internal/groupcommit"
 	"github.com/keycustodian/custodian/store"
 )
 
@@ -100,6 +101,13 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 
 // Schema returns the schema the store keeps its tables in.
 func (s *Store) Schema() string { return s.schema }
+
+// CommitStats reports how many group commits the store has made and how
+// many writes they carried, since it was opened: their ratio is the mean
+// batch, which grows with the number of concurrent writers.
+func (s *Store) CommitStats() groupcommit.Stats {
+	return s.commits.group.Stats()
+}
 
 // Close implements [store.Store]; it waits for connections in use to be
 // returned and closes them all.
