@@ -18,7 +18,10 @@
 // its records before it queues, so that the leader's transaction, which
 // every other writer waits for, only looks up keys and stores bytes.
 // [Options.MaxBatchDelay] adds a wait before each commit for company; it
-// is zero by default. (bbolt's own [bbolt.DB.Batch], which this replaces,
+// is zero by default. (The queue, leader and hand-off are
+// internal/groupcommit's, shared with the PostgreSQL store; a leader yields
+// the processor once before taking the queue, so that writers the last
+// commit woke can join. [Store.CommitStats] counts commits and writes.) (bbolt's own [bbolt.DB.Batch], which this replaces,
 // waits 10ms for company even when none comes.)
 //
 // Writes sharing a transaction are independent. A refused write

@@ -72,7 +72,9 @@
 // statement), commits, hands the lead to the first writer that queued
 // meanwhile, and wakes the writers it committed. A lone writer pays one
 // transaction of three round trips (BEGIN, its statement, COMMIT); under
-// load each transaction carries what arrived during the one before. One
+// load each transaction carries what arrived during the one before (the
+// queue, leader and hand-off are internal/groupcommit's, shared with the
+// bbolt store; [Store.CommitStats] counts them). One
 // transaction is in flight per Store at a time, so a process's own
 // writes never deadlock one another.
 //
