@@ -33,9 +33,9 @@ import (
 	"time"
 
 	"github.com/keycustodian/custodian"
+	"github.com/keycustodian/custodian/internal/groupcommit"
 	"github.com/keycustodian/custodian/internal/pgtest"
 	"github.com/keycustodian/custodian/seal/keyfile"
-	"github.com/keycustodian/custodian/internal/groupcommit"
 	"github.com/keycustodian/custodian/store"
 	"github.com/keycustodian/custodian/store/bolt"
 	"github.com/keycustodian/custodian/store/postgres"
