@@ -11,7 +11,7 @@ import (
 
 func TestRotateDueKeys(t *testing.T) {
 	clock := lcNewClock()
-	c := rrOpenKeyfile(t, memory.New(), rrKeyfile(t), custodian.Options{Now: clock.Now})
+	c := rrOpenKeyfile(t, memory.New(), rrKeyfile(t), custodian.Options{Now: clock.Now, RotationCheckInterval: -1}) // no background sweep: the test counts its own rotations
 	hour := time.Hour
 	for name, opts := range map[string]*custodian.CreateOptions{
 		"hourly":   {RotationPeriod: hour},
@@ -76,8 +76,9 @@ func TestRotateDueKeys(t *testing.T) {
 func TestRotateDueKeysConcurrently(t *testing.T) {
 	clock := lcNewClock()
 	st, kf := memory.New(), rrKeyfile(t)
-	a := rrOpenKeyfile(t, st, kf, custodian.Options{Now: clock.Now})
-	b := rrOpenKeyfile(t, st, kf, custodian.Options{Now: clock.Now})
+	opts := custodian.Options{Now: clock.Now, RotationCheckInterval: -1} // the test counts its own rotations
+	a := rrOpenKeyfile(t, st, kf, opts)
+	b := rrOpenKeyfile(t, st, kf, opts)
 	if _, err := a.CreateKey(bgCtx, "k", &custodian.CreateOptions{RotationPeriod: time.Hour}); err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func opMust[T any](v T, err error) func(testing.TB) T {
 
 func opNewCustodian(t testing.TB, now func() time.Time) *custodian.Custodian {
 	t.Helper()
-	c, err := custodian.New(custodian.Options{Now: now})
+	c, err := custodian.New(custodian.Options{Now: now, RotationCheckInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

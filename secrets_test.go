@@ -182,7 +182,7 @@ func sxNew(t testing.TB) (*custodian.Custodian, *memory.Store, *sxClock) {
 	t.Helper()
 	st := memory.New()
 	clock := &sxClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	c, err := custodian.New(custodian.Options{Store: st, Now: clock.Now})
+	c, err := custodian.New(custodian.Options{Store: st, Now: clock.Now, RotationCheckInterval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
