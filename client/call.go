@@ -27,6 +27,12 @@ import (
 // for the server, or a server of another kind, sends such responses.
 var ErrBadResponse = errors.New("malformed response from the server")
 
+// ErrClientCertificateRequired is wrapped by errors for a call whose
+// connection failed after the server asked for a client certificate in
+// the TLS handshake, when none is configured: a server that requires one
+// (mutual TLS) refuses the connection once the handshake is over.
+var ErrClientCertificateRequired = errors.New("the server asked for a client certificate and none is configured: certificate required (set Options.ClientCertFile and ClientKeyFile, or CUSTODIAN_CLIENT_CERT and CUSTODIAN_CLIENT_KEY)")
+
 // maxResponse bounds a JSON response read into memory: a full batch of
 // data-bearing results, base64-encoded, fits.
 const maxResponse = 128 << 20
@@ -287,6 +293,10 @@ func (c *Client) transportError(ctx context.Context, r api.Route, u *url.URL, id
 	switch {
 	case errors.As(err, &cve):
 		hint = " (is the server's CA given in Options.CACertFile, or CUSTODIAN_CACERT?)"
+	case !c.hasCert && c.certAsked.Load() && ctx.Err() == nil:
+		// The server asked for a certificate and got none; the failure
+		// that followed is most likely its refusal (see httpClient).
+		err = fmt.Errorf("%w: %w", ErrClientCertificateRequired, err)
 	case errors.As(err, &oe) && oe.Op == "remote error" && !c.hasCert:
 		// A TLS alert from the server, to a client without a
 		// certificate: most likely the server requires one.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/keycustodian/custodian"
@@ -183,6 +184,9 @@ type Client struct {
 	userAgent string
 	// hasCert says a client certificate is configured, for error hints.
 	hasCert bool
+	// certAsked says a server asked for a client certificate, and got
+	// none, in a TLS handshake.
+	certAsked *atomic.Bool
 }
 
 var _ custodian.KeyManager = (*Client)(nil)
@@ -202,14 +206,15 @@ func New(addr string, opts Options) (*Client, error) {
 	if strings.ContainsAny(opts.UserAgent, "\r\n\x00") {
 		return nil, errors.New("client: the user agent holds a line break")
 	}
-	hc, err := httpClient(base, opts)
+	certAsked := new(atomic.Bool)
+	hc, err := httpClient(base, opts, certAsked)
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{
 		base: base, token: secret.New([]byte(opts.Token)), hc: hc, timeout: opts.Timeout,
 		retries: opts.Retries, backoff: opts.RetryBackoff, userAgent: opts.UserAgent,
-		hasCert: opts.ClientCertFile != "",
+		hasCert: opts.ClientCertFile != "", certAsked: certAsked,
 	}
 	if c.timeout < 0 {
 		return nil, fmt.Errorf("client: timeout %s is negative", c.timeout)

@@ -8,13 +8,17 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync/atomic"
 )
 
 // httpClient returns the HTTP client for opts: the caller's, or one with
 // its own transport configured for TLS. Either way redirects are not
 // followed: the API never redirects, and following one could carry the
 // token or a request body to another server.
-func httpClient(base *url.URL, opts Options) (*http.Client, error) {
+//
+// Without a client certificate, certAsked is set when a server asks for
+// one during a handshake, so that a failure after it can say so.
+func httpClient(base *url.URL, opts Options, certAsked *atomic.Bool) (*http.Client, error) {
 	tlsSet := opts.CACertFile != "" || len(opts.CACertPEM) > 0 || opts.ClientCertFile != "" ||
 		opts.ClientKeyFile != "" || opts.ServerName != ""
 	if opts.HTTPClient != nil {
@@ -31,6 +35,17 @@ func httpClient(base *url.URL, opts Options) (*http.Client, error) {
 	cfg, err := tlsConfig(opts)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Certificates == nil {
+		// TLS 1.3 finishes the client's handshake before the server has
+		// judged its certificate, so a refusal comes later: as an alert
+		// on the first read, or, over HTTP/2, as a connection "that could
+		// not be established", the alert lost. The request itself is
+		// the only moment the client knows it was asked.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			certAsked.Store(true)
+			return &tls.Certificate{}, nil // none: as without the callback
+		}
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = cfg

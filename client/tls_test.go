@@ -137,6 +137,11 @@ func TestMTLS(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "certificate required") || !strings.Contains(err.Error(), "ClientCertFile") {
 		t.Errorf("without a client certificate: %v", err)
 	}
+	// Over HTTP/2 the server's alert may be lost ("client conn could not
+	// be established"); the client knows it was asked for a certificate.
+	if !errors.Is(err, client.ErrClientCertificateRequired) {
+		t.Errorf("without a client certificate: %v; want it to wrap ErrClientCertificateRequired", err)
+	}
 	var re *api.RemoteError
 	if errors.As(err, &re) {
 		t.Errorf("a handshake failure reads as a server response: %+v", re)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/keycustodian/custodian/api"
+	"github.com/keycustodian/custodian/client"
 	"github.com/spf13/cobra"
 )
 
@@ -174,11 +175,10 @@ func (a *app) explain(err error) string {
 		if remote.Code == "unauthorized" && opts.Token == "" {
 			return oneLine(err.Error()) + " (set CUSTODIAN_TOKEN, or give --token-file)"
 		}
+	case errors.Is(err, client.ErrClientCertificateRequired):
+		return oneLine(fmt.Sprintf("the server at %s asked for a client certificate and none was given: certificate required (give --client-cert and --client-key, or set CUSTODIAN_CLIENT_CERT and CUSTODIAN_CLIENT_KEY)", addrForErrors(opts.Addr)))
 	case errors.As(err, &netErr):
-		addr := opts.Addr
-		if addr == "" {
-			addr = defaultAddr + " (the default; set CUSTODIAN_ADDR or --addr)"
-		}
+		addr := addrForErrors(opts.Addr)
 		if netErr.Op == "dial" {
 			return oneLine(fmt.Sprintf("cannot reach the server at %s: %v", addr, netErr))
 		}
@@ -189,6 +189,15 @@ func (a *app) explain(err error) string {
 		return oneLine(msg)
 	}
 	return oneLine(err.Error())
+}
+
+// addrForErrors names the server addr for an error message: addr, or the
+// default, said to be one.
+func addrForErrors(addr string) string {
+	if addr == "" {
+		return defaultAddr + " (the default; set CUSTODIAN_ADDR or --addr)"
+	}
+	return addr
 }
 
 // client returns the key manager, connecting on first use.
