@@ -293,9 +293,9 @@ func (c *Client) transportError(ctx context.Context, r api.Route, u *url.URL, id
 	switch {
 	case errors.As(err, &cve):
 		hint = " (is the server's CA given in Options.CACertFile, or CUSTODIAN_CACERT?)"
-	case !c.hasCert && c.certAsked.Load() && ctx.Err() == nil:
-		// The server asked for a certificate and got none; the failure
-		// that followed is most likely its refusal (see httpClient).
+	case !c.hasCert && c.certAsked.Load() && ctx.Err() == nil && !(errors.As(err, &oe) && oe.Op == "dial"):
+		// The server asked for a certificate and got none; a failure
+		// after connecting is most likely its refusal (see httpClient).
 		err = fmt.Errorf("%w: %w", ErrClientCertificateRequired, err)
 	case errors.As(err, &oe) && oe.Op == "remote error" && !c.hasCert:
 		// A TLS alert from the server, to a client without a

@@ -152,10 +152,17 @@ func TestMTLS(t *testing.T) {
 
 	// A certificate from another CA is refused the same way.
 	otherCert, otherKey := testtls.NewCA(t).Client("mallory").Files()
-	c, _ = client.New(f.srv.URL, client.Options{CACertPEM: serverCA.PEM, Retries: -1,
+	other, _ := client.New(f.srv.URL, client.Options{CACertPEM: serverCA.PEM, Retries: -1,
 		ClientCertFile: otherCert, ClientKeyFile: otherKey})
-	if _, err := c.GetKey(ctx, "k"); err == nil {
+	if _, err := other.GetKey(ctx, "k"); err == nil {
 		t.Errorf("a client certificate from another CA was accepted")
+	}
+
+	// Once the server is gone, the same client says it cannot connect,
+	// not that a certificate is wanted.
+	f.srv.Close()
+	if _, err := c.GetKey(ctx, "k"); err == nil || errors.Is(err, client.ErrClientCertificateRequired) {
+		t.Errorf("with the server gone: %v; want a dial error, not ErrClientCertificateRequired", err)
 	}
 }
 

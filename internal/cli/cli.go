@@ -182,11 +182,7 @@ func (a *app) explain(err error) string {
 		if netErr.Op == "dial" {
 			return oneLine(fmt.Sprintf("cannot reach the server at %s: %v", addr, netErr))
 		}
-		msg := fmt.Sprintf("the connection to the server at %s failed: %v", addr, netErr)
-		if strings.Contains(msg, "certificate required") {
-			msg += " (give --client-cert and --client-key, or set CUSTODIAN_CLIENT_CERT and CUSTODIAN_CLIENT_KEY)"
-		}
-		return oneLine(msg)
+		return oneLine(fmt.Sprintf("the connection to the server at %s failed: %v", addr, netErr))
 	}
 	return oneLine(err.Error())
 }
