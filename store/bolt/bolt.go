@@ -141,9 +141,6 @@ func checkKey(k store.Key) error {
 // write returns ctx's error only if ctx ended before fn was taken into a
 // transaction; once taken, it waits for the outcome.
 func (s *Store) write(ctx context.Context, fn func(tx *bolt.Tx) (store.Key, error)) (store.Key, error) {
-	if err := ctx.Err(); err != nil {
-		return store.Key{}, err
-	}
 	p, err := s.commits.do(ctx, fn)
 	if err != nil {
 		return store.Key{}, err
