@@ -259,10 +259,10 @@ func crashReadLines(r io.Reader, lines chan<- string) {
 // crashKillAtRandom collects the child's lines and kills it with SIGKILL
 // crashMinDelay to crashMaxDelay after its first report or, if aim, up to
 // crashAimDelay after a root rotation has switched keys and re-seals, so
-// that the kill lands inside one. (Aiming at "try rotate-root" missed on
-// a slow machine: the switch waits for in-flight writes to drain, and a
-// kill before it leaves nothing to resume.) It reports false if the child ended, or stayed silent for
-// crashChildLimit, before the kill.
+// that the kill lands inside one. (Aiming at "try rotate-root" missed on a
+// slow machine: the switch waits for in-flight writes to drain, and a kill
+// before it leaves nothing to resume.) It reports false if the child
+// ended, or stayed silent for crashChildLimit, before the kill.
 func crashKillAtRandom(cmd *exec.Cmd, lines <-chan string, aim bool) (run crashRun, killed bool) {
 	run.delay = crashMinDelay + rand.N(crashMaxDelay-crashMinDelay)
 	var fire <-chan time.Time
@@ -786,14 +786,12 @@ func crashRotateRoot(ctx context.Context, c *custodian.Custodian, out *crashOut)
 // Status waits while RotateRoot switches keys, then reads the root record.
 func crashReportSwitch(ctx context.Context, c *custodian.Custodian, out *crashOut, rotated <-chan struct{}) {
 	for {
-		st, err := c.Status(ctx)
-		select {
-		case <-rotated:
-			return
-		default:
-		}
-		if err == nil && st.Terms > 1 {
-			out.line("switched rotate-root")
+		if st, err := c.Status(ctx); err == nil && st.Terms > 1 {
+			select {
+			case <-rotated: // already over: nothing left to aim at
+			default:
+				out.line("switched rotate-root")
+			}
 			return
 		}
 		select {
